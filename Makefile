@@ -1,0 +1,48 @@
+# plekzoeker: `make demo` runs the nightly flow on the bundled demo town; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
+export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+
+.PHONY: demo test install postgis db-start db-stop bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create the virtualenv and install plekzoeker with pinned dependencies
+
+postgis:  ## install PostgreSQL 15 + PostGIS 3 if missing (apt, as root)
+	@scripts/ensure-postgis.sh
+
+db-start: install postgis  ## start the project's own PostGIS cluster
+	$(BIN)/plekzoeker db start
+
+db-stop:  ## stop it
+	$(BIN)/plekzoeker db stop
+
+demo: install postgis  ## generate the demo town, run the nightly flow on it, write out/latest/*.geojson
+	$(BIN)/plekzoeker db start
+	$(BIN)/plekzoeker demo-data demo-data
+	$(BIN)/plekzoeker --config demo-data/demo.yaml nightly --out out
+	@echo
+	@echo "Open in QGIS: Layer > Add Layer > Add Vector Layer > out/latest/vacant_buildings.geojson"
+	@echo "  (and undeveloped_plots.geojson); load the .qml next to each file via Layer Properties > Style > Load Style."
+
+test: install postgis  ## run the whole test suite against a real PostGIS
+	$(BIN)/python -m pytest -q
+
+bench: install postgis  ## run the benchmarks and write BENCHMARKS.md / benchmarks/results.json
+	$(BIN)/python -m benchmarks.run
+
+clean:  ## remove generated data and outputs (keeps the venv and the database)
+	rm -rf demo-data out tests/artifacts

@@ -1,0 +1,150 @@
+"""The four stages as plain functions (no Prefect): what the CLI and the Prefect tasks both call.
+
+Each stage reads and writes tables; it can be rerun alone. A run ledger in ``meta.run`` and stage
+keys in ``meta.stage`` make reruns incremental: a stage whose inputs (file hashes) and config did
+not change since its last success is skipped, with the reason logged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..area import Area
+from ..db.engine import get_engine
+from ..db.migrate import migrate
+from ..errors import ConfigError, PlekzoekerError
+from ..settings import config_hash
+from ..sources.bag import load_bag
+from ..sources.bgt import load_bgt
+from ..sources.brk import load_brk
+from ..sources.osm import categories_from_config, load_osm
+from ..sources.rasters import register_raster
+from ..sources.signals import load_signal
+
+log = logging.getLogger(__name__)
+NIGHTLY_LOCK = 7_262_002
+
+
+def engine_ready() -> sa.Engine:
+    """The engine, with the schema migrated to the latest revision."""
+    engine = get_engine()
+    migrate(engine)
+    return engine
+
+
+def area_from_config(cfg: dict) -> Area:
+    a = cfg.get("area") or {}
+    return Area(municipality=a.get("municipality"), bbox=tuple(a["bbox"]) if a.get("bbox") else None)
+
+
+def input_files(cfg: dict) -> dict[str, str]:
+    """kind -> path for every configured input (signals as signal:<kind>, rasters as raster:<kind>)."""
+    inp = cfg.get("inputs") or {}
+    files = {k: inp[k] for k in ("bag", "brk", "osm", "bgt") if inp.get(k)}
+    files.update({f"signal:{k}": v for k, v in (inp.get("signals") or {}).items() if v})
+    files.update({f"raster:{k}": v for k, v in (inp.get("rasters") or {}).items() if v})
+    return files
+
+
+def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool = False) -> dict:
+    """Load one configured input; returns a small summary (never a DataFrame)."""
+    area = area_from_config(cfg)
+    if kind == "bag":
+        st = load_bag(engine, path, area=area, force=force)
+    elif kind == "brk":
+        st = load_brk(engine, path, area=area, force=force)
+    elif kind == "bgt":
+        st = load_bgt(engine, path, area=area, force=force)
+    elif kind == "osm":
+        st = load_osm(engine, path, categories=categories_from_config(cfg), area=area, force=force)
+    elif kind.startswith("signal:"):
+        st = load_signal(engine, kind.split(":", 1)[1], path, force=force)
+    elif kind.startswith("raster:"):
+        info = register_raster(engine, kind.split(":", 1)[1], path)
+        return {"kind": kind, "path": path, "registered": info["crs"], "skipped": False}
+    else:
+        raise ConfigError(f"unknown input kind {kind!r}")
+    return {"kind": kind, "path": path, "skipped": st.skipped, "rows": st.rows_out, "rejected": st.rejected,
+            "repaired": st.repaired, "duplicates": st.duplicates, "seconds": round(st.seconds, 2), "input_id": st.input_id}
+
+
+def required_inputs(cfg: dict) -> None:
+    missing = [k for k in ("bag", "brk", "osm") if not (cfg.get("inputs") or {}).get(k)]
+    if missing:
+        raise ConfigError(f"the config names no input file for {', '.join(missing)} (section inputs:)")
+
+
+def inputs_key(engine: sa.Engine) -> str:
+    """A hash of the latest successful load of every input kind (sha256 + options) and the rasters."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT DISTINCT ON (kind) kind, sha256, options FROM meta.input WHERE status = 'done' "
+            "ORDER BY kind, input_id DESC")).all()
+        rasters = conn.execute(sa.text("SELECT kind, sha256 FROM meta.raster ORDER BY kind")).all()
+    return config_hash({"inputs": [tuple(map(str, r)) for r in rows], "rasters": [tuple(r) for r in rasters]})
+
+
+def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
+    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score")}[stage]
+    return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
+
+
+def stage_is_current(engine: sa.Engine, stage: str, key: str) -> bool:
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT input_key FROM meta.stage WHERE stage = :s"), {"s": stage}).first()
+    return bool(row) and row.input_key == key
+
+
+def mark_stage(engine: sa.Engine, stage: str, key: str, run_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO meta.stage (stage, input_key, run_id) VALUES (:s, :k, :r) ON CONFLICT (stage) DO UPDATE "
+            "SET input_key = EXCLUDED.input_key, run_id = EXCLUDED.run_id, finished_at = now()"),
+            {"s": stage, "k": key, "r": run_id})
+        # a changed upstream stage makes every downstream stage stale
+        downstream = {"detect": ["score"], "score": []}.get(stage, [])
+        if downstream:
+            conn.execute(sa.text("DELETE FROM meta.stage WHERE stage = ANY(:d)"), {"d": downstream})
+
+
+def start_run(engine: sa.Engine, flow: str, params: dict, cfg: dict) -> int:
+    with engine.begin() as conn:
+        return conn.execute(sa.text(
+            "INSERT INTO meta.run (flow, params, config_hash) VALUES (:f, CAST(:p AS jsonb), :h) RETURNING run_id"),
+            {"f": flow, "p": json.dumps(params, default=str), "h": config_hash(cfg)}).scalar_one()
+
+
+def finish_run(engine: sa.Engine, run_id: int, status: str, summary: dict) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE meta.run SET status = :s, finished_at = now(), summary = CAST(:m AS jsonb) WHERE run_id = :r"),
+            {"s": status, "m": json.dumps(summary, default=str), "r": run_id})
+
+
+@contextmanager
+def nightly_lock(engine: sa.Engine, wait: bool = False):
+    """Hold a PostgreSQL advisory lock for the whole run, so two nightly runs never interleave."""
+    conn = engine.connect()
+    try:
+        if wait:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": NIGHTLY_LOCK})
+        elif not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": NIGHTLY_LOCK}).scalar():
+            raise PlekzoekerError("another plekzoeker run is in progress on this database; "
+                                  "wait for it to finish (or pass --wait to queue behind it)")
+        conn.commit()
+        yield
+    finally:
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+            conn.commit()
+        except Exception:  # noqa: BLE001 - connection lost: the server released the lock with it
+            pass
+        conn.close()
+
+
+def out_dir_from(cfg: dict, out_dir: str | Path | None) -> Path:
+    return Path(out_dir or cfg["publish"]["out_dir"])

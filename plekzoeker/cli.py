@@ -1,0 +1,312 @@
+"""The ``plekzoeker`` command line. Every command has --help; errors are one clear line (--debug for a traceback)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import PlekzoekerError
+
+app = typer.Typer(help="plekzoeker: find vacant buildings and undeveloped plots where people can live now.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="The database: the managed local PostGIS cluster, or DATABASE_URL.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Load source files into PostGIS (validated, atomic; unchanged files are skipped).",
+                         no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+
+STATE: dict = {"config": None, "debug": False}
+log = logging.getLogger("plekzoeker")
+
+
+def _setup_logging(verbose: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def main_options(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", envvar="PLEKZOEKER_CONFIG",
+                                          help="YAML config merged over config/default.yaml."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logging."),
+    verbose: bool = typer.Option(True, "--verbose/--quiet", help="Log progress to stderr."),
+) -> None:
+    """Options shared by all commands. Environment: PLEKZOEKER_HOME (default ./.plekzoeker),
+    DATABASE_URL (an external PostGIS; then no local cluster is started), PLEKZOEKER_CONFIG."""
+    STATE["config"] = str(config) if config else None
+    STATE["debug"] = debug
+    _setup_logging(verbose, debug)
+    home = Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve()
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _cfg(overrides: dict | None = None) -> dict:
+    from .settings import load_config
+
+    return load_config(STATE["config"], overrides)
+
+
+def _engine():
+    from .pipelines.stages import engine_ready
+
+    return engine_ready()
+
+
+def _area_override(area: str | None) -> dict | None:
+    if not area:
+        return None
+    from .area import Area
+
+    a = Area.parse(area)
+    return {"area": {"municipality": a.gm_code, "bbox": list(a.bbox) if a.bbox else None}}
+
+
+# --- db ------------------------------------------------------------------------------------------
+def _cluster():
+    from .db.cluster import Cluster
+    from .settings import get_settings
+
+    s = get_settings()
+    if s.external_db:
+        raise PlekzoekerError("DATABASE_URL is set: plekzoeker uses that server and manages no local cluster")
+    return Cluster(s.home)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (first time) and start the local PostGIS cluster under $PLEKZOEKER_HOME/pg; migrate the schema."""
+    from .db.engine import mask_url
+
+    url = _cluster().start()
+    _engine()
+    typer.echo(f"PostGIS running: {mask_url(url)}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the local cluster (data stays)."""
+    typer.echo("stopped" if _cluster().stop() else "not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the database is reachable, where it is, and the schema revision."""
+    from .db.engine import check_connection, database_url, get_engine, mask_url
+    from .db.migrate import current_revision
+    from .settings import get_settings
+
+    s = get_settings()
+    if not s.external_db:
+        c = _cluster()
+        if not c.is_running():
+            typer.echo(f"local cluster: not running (data dir {c.datadir}{'' if c.is_initialised() else ', not created yet'})")
+            raise typer.Exit(1)
+    engine = get_engine(start=False)
+    check_connection(engine)
+    typer.echo(f"database: {mask_url(database_url(start=False))}\nschema revision: {current_revision(engine) or 'none'}")
+
+
+@db_app.command("url")
+def db_url(show_password: bool = typer.Option(False, help="Print the password too (it is masked by default).")) -> None:
+    """Print the SQLAlchemy URL of the database (for scripts, QGIS, psql)."""
+    from .db.engine import database_url, mask_url
+
+    url = database_url(start=False)
+    typer.echo(url if show_password else mask_url(url))
+
+
+@db_app.command("shell")
+def db_shell() -> None:
+    """Open psql on the database."""
+    from sqlalchemy.engine import make_url
+
+    from .db.engine import database_url
+
+    u = make_url(database_url(start=False))
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    cmd = ["psql", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", u.database or ""]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Bring the schema to the latest alembic revision (also done automatically by every stage)."""
+    from .db.migrate import current_revision
+
+    typer.echo(f"schema revision: {current_revision(_engine())}")
+
+
+# --- ingest -------------------------------------------------------------------------------------
+AREA_HELP = "GMxxxx, or minx,miny,maxx,maxy in RD New (EPSG:28992). Default: the config's area."
+FORCE_HELP = "Reload even if this exact file was loaded before."
+
+
+def _ingest(kind: str, path: Path, area: str | None, force: bool) -> None:
+    from .pipelines.stages import ingest_one
+
+    res = ingest_one(_engine(), _cfg(_area_override(area)), kind, str(path), force=force)
+    typer.echo(json.dumps(res, default=str))
+
+
+@ingest_app.command("bag")
+def ingest_bag(path: Path = typer.Argument(..., help="BAG GeoPackage (bag-light.gpkg) or LVBAG XML extract (zip/dir/xml)."),
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+    """Load BAG buildings (pand) and units (verblijfsobject)."""
+    _ingest("bag", path, area, force)
+
+
+@ingest_app.command("brk")
+def ingest_brk(path: Path = typer.Argument(..., help="BRK kadastrale kaart perceel GML or GPKG."),
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+    """Load Kadaster parcels."""
+    _ingest("brk", path, area, force)
+
+
+@ingest_app.command("osm")
+def ingest_osm(path: Path = typer.Argument(..., help=".osm.pbf or .osm file."),
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+    """Load the OSM street graph (walk/bike), POIs per category and exclusion land use."""
+    _ingest("osm", path, area, force)
+
+
+@ingest_app.command("bgt")
+def ingest_bgt(path: Path = typer.Argument(..., help="BGT GML zip (bgt_<layer>.gml files)."),
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+    """Load BGT surfaces (water, roads, terrain) used as plot exclusions."""
+    _ingest("bgt", path, area, force)
+
+
+@ingest_app.command("signals")
+def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings or owners."),
+                   path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals')."),
+                   force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+    """Load an optional signal CSV (replaces earlier rows of that kind)."""
+    _ingest(f"signal:{kind}", path, None, force)
+
+
+@ingest_app.command("raster")
+def ingest_raster(kind: str = typer.Argument(..., help="Name, e.g. noise_lden, flood_depth, elevation."),
+                  path: Path = typer.Argument(..., help="GeoTIFF in a projected CRS (EPSG:28992).")) -> None:
+    """Register a constraint raster by path (read in windows at scoring time)."""
+    _ingest(f"raster:{kind}", path, None, False)
+
+
+# --- stages -------------------------------------------------------------------------------------
+def _stage_run_id(engine, flow: str, cfg: dict) -> int:
+    from .pipelines.stages import start_run
+
+    return start_run(engine, flow, {}, cfg)
+
+
+@app.command()
+def detect(area: Optional[str] = typer.Option(None, help=AREA_HELP)) -> None:
+    """Detect vacant buildings and undeveloped plots into result.candidate."""
+    from .pipelines.stages import finish_run
+    from .scoring.detect import run_detect
+
+    engine, cfg = _engine(), _cfg(_area_override(area))
+    run_id = _stage_run_id(engine, "detect", cfg)
+    res = run_detect(engine, cfg, run_id)
+    finish_run(engine, run_id, "success", res)
+    typer.echo(json.dumps({k: v for k, v in res.items() if k != "per_municipality"}))
+
+
+@app.command()
+def score() -> None:
+    """Score candidates (network access, constraints, weights from the config) without re-ingest or re-detect."""
+    from .pipelines.stages import finish_run
+    from .scoring.run import run_score
+
+    engine, cfg = _engine(), _cfg()
+    run_id = _stage_run_id(engine, "score", cfg)
+    res = run_score(engine, cfg, run_id)
+    finish_run(engine, run_id, "success", res)
+    typer.echo(json.dumps(res))
+
+
+@app.command()
+def publish(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir, 'out')."),
+            municipality: Optional[str] = typer.Option(None, help="Only this municipality (GMxxxx)."),
+            per_municipality: bool = typer.Option(False, help="Also write one file per municipality.")) -> None:
+    """Write ranked GeoJSON + QGIS styles to OUT/runs/<time>/ and point OUT/latest at it."""
+    from .area import normalise_municipality
+    from .outputs.publish import publish as do_publish
+    from .pipelines.stages import finish_run, out_dir_from
+
+    engine, cfg = _engine(), _cfg()
+    gm = f"GM{normalise_municipality(municipality)}" if municipality else None
+    run_id = _stage_run_id(engine, "publish", cfg)
+    res = do_publish(engine, cfg, out_dir_from(cfg, out), run_id, municipality=gm, municipality_files=per_municipality)
+    finish_run(engine, run_id, "success", res)
+    _print_publish(res)
+
+
+def _print_publish(res: dict) -> None:
+    typer.echo(f"\nPublished {res['total']} ranked candidate(s) to {res['dir']}")
+    for f, n in res["files"].items():
+        typer.echo(f"  {f}: {n} feature(s)")
+    if res["top5"]:
+        typer.echo("Top 5:")
+        for t in res["top5"]:
+            typer.echo(f"  {t['rank']:>3}. {t['score']:.3f}  {t['kind']:<16} {t['label']}  ({t['area_m2']:.0f} m²)")
+
+
+@app.command()
+def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir)."),
+            force: bool = typer.Option(False, help="Rerun every stage even if nothing changed."),
+            wait: bool = typer.Option(False, help="If another run holds the lock, wait for it instead of exiting.")) -> None:
+    """Run the nightly Prefect flow once (ingest → detect → score → publish), offline in ephemeral mode."""
+    from .pipelines.flows import nightly as nightly_flow
+
+    res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait)
+    _print_publish(res["publish"])
+
+
+@app.command("demo-data")
+def demo_data(outdir: Path = typer.Argument(Path("demo-data"), help="Where to write the demo town files."),
+              seed: int = typer.Option(7, help="Random seed (same seed, same files)."),
+              units: Optional[int] = typer.Option(None, help="Scale to about this many verblijfsobjecten (benchmarks).")) -> None:
+    """Generate the fictitious demo town (GM9999) in the real delivery formats, plus demo.yaml to run it."""
+    from .demo.config import write_demo_config
+    from .demo.generate import generate_town
+
+    manifest = generate_town(outdir, seed=seed, units=units)
+    cfg_path = write_demo_config(outdir)
+    typer.echo(f"demo town written to {outdir} ({manifest['counts']}); config: {cfg_path}")
+
+
+def main() -> None:
+    """Console entry point: clear one-line errors, tracebacks only with --debug."""
+    try:
+        app()
+    except PlekzoekerError as exc:
+        if STATE["debug"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a wall of text
+        if STATE["debug"]:
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        typer.echo(f"error: {type(exc).__name__}: {msg} (rerun with --debug for details)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Database layer: managed cluster, engine, migrations, COPY loading and atomic swaps."""

@@ -1,0 +1,361 @@
+"""Streaming, validated, atomic loads: COPY chunks into staging tables, validate, swap into core.
+
+One load of one input file is one transaction:
+
+1. ``CREATE TABLE raw.<table>__<input_id> (LIKE core.<table>)`` for every target table;
+2. ``COPY`` the reader's chunks into it (geometry as EWKB hex; PostgreSQL does the parsing);
+3. validate in SQL: reject rows with malformed identifiers (kept in ``meta.reject`` with the reason),
+   drop duplicate identifiers (counted), repair invalid geometries with ``ST_MakeValid`` (counted),
+   refuse an empty result;
+4. build the indexes, then rename ``core.<table>`` away and the staging table into its place, and
+   drop the old one; ``meta.input`` is marked done.
+
+A failure or a kill at any point rolls the whole transaction back: ``core.*`` keeps the previous
+good data and no staging table survives (it was created inside the transaction). With the managed
+cluster's ``wal_level=minimal``, COPY into a table created in the same transaction skips the WAL.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from psycopg import sql
+
+from ..errors import SourceError
+from ..progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How a reader's chunks map onto a core table."""
+
+    table: str                      # name in core (and of the staging table in raw)
+    columns: tuple[str, ...]        # non-geometry columns, in COPY order
+    geometry: str | None = "geom"   # target geometry column, fed from the chunk's geometry
+    geom_kind: str | None = None    # "multipolygon" | "point" | "linestring"
+    id_column: str | None = None    # unique identifier; duplicates dropped and counted
+    checks: tuple[tuple[str, str], ...] = ()  # (SQL condition true for a bad row, reason); bad rows are rejected
+    indexes: tuple[str, ...] = ()   # extra index definitions: "(col)" or "USING gist (geom)"
+    partition: str | None = None    # replace only rows with this column = the load's partition value
+    required: bool = True           # an empty result refuses the whole load
+    schema: str = "core"            # where the table lives (core for inputs, result for stage outputs)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass
+class LoadStats:
+    kind: str
+    path: str
+    input_id: int | None = None
+    rows_in: int = 0
+    rows_out: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+    per_table: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_in / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.kind}: {self.path} unchanged since last load (use --force to reload)"
+        tables = ", ".join(f"{t} {n:,}" for t, n in self.per_table.items())
+        return (f"{self.kind}: loaded {self.rows_out:,} rows ({tables}) from {self.path} in {self.seconds:.1f}s"
+                f" ({self.rows_per_s:,.0f} rows/s); rejected {self.rejected}, repaired {self.repaired},"
+                f" duplicates {self.duplicates}")
+
+
+def file_sha256(path: str | Path) -> tuple[str, int]:
+    """sha256 and size of a file, or of all files in a directory (sorted by name)."""
+    p = Path(path)
+    files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+    h = hashlib.sha256()
+    size = 0
+    for f in files:
+        if p.is_dir():
+            h.update(str(f.relative_to(p)).encode())
+        with f.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+                size += len(block)
+    return h.hexdigest(), size
+
+
+def _geoms_to_ewkb_hex(geoms: np.ndarray, kind: str | None) -> np.ndarray:
+    """Vectorised: force 2D and the target type (Polygon -> MultiPolygon), return EWKB hex (SRID 28992)."""
+    geoms = shapely.force_2d(geoms)
+    if kind == "multipolygon":
+        types = shapely.get_type_id(geoms)
+        single = types == 3  # Polygon
+        if single.any():
+            geoms = geoms.copy()
+            geoms[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
+    geoms = shapely.set_srid(geoms, 28992)
+    return shapely.to_wkb(geoms, hex=True, include_srid=True)
+
+
+def _py(value):
+    """Turn pandas/numpy scalars and missing values into what psycopg adapts."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [str(v) for v in value.tolist()]
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def _copy_chunk(cur, staging: sql.Composed, spec: TableSpec, chunk: pd.DataFrame) -> int:
+    missing = [c for c in spec.columns if c not in chunk.columns]
+    if missing:
+        raise ValueError(f"reader did not produce column(s) {missing} for {spec.table}")
+    cols = [chunk[c].to_numpy(dtype=object) for c in spec.columns]
+    target_cols = list(spec.columns)
+    if spec.geometry:
+        geoms = chunk.geometry.to_numpy() if isinstance(chunk, gpd.GeoDataFrame) else chunk["geometry"].to_numpy()
+        cols.append(_geoms_to_ewkb_hex(np.asarray(geoms, dtype=object), spec.geom_kind))
+        target_cols.append(spec.geometry)
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(staging, sql.SQL(", ").join(map(sql.Identifier, target_cols)))
+    n = 0
+    with cur.copy(stmt) as copy:
+        for row in zip(*cols):
+            copy.write_row([_py(v) for v in row])
+            n += 1
+    return n
+
+
+def _staging_name(spec: TableSpec, input_id: int) -> str:
+    return f"{spec.table}__{input_id}"
+
+
+def _validate(cur, staging: sql.Composed, spec: TableSpec, input_id: int, stats: LoadStats) -> None:
+    ref = sql.SQL("{}::text").format(sql.Identifier(spec.id_column)) if spec.id_column else sql.SQL("NULL")
+    for bad, reason in spec.checks:  # internal constant SQL, never user input
+        cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
+                            "row_to_json(t)::text FROM {t} t WHERE ").format(ref=ref, t=staging) + sql.SQL(bad),
+                    (input_id, f"{spec.table}: {reason}"))
+        cur.execute(sql.SQL("DELETE FROM {t} WHERE ").format(t=staging) + sql.SQL(bad))
+        if cur.rowcount:
+            log.warning("%s: %d row(s) rejected: %s (see meta.reject, input %s)", spec.table, cur.rowcount, reason, input_id)
+        stats.rejected += cur.rowcount
+    if spec.id_column:
+        idc = sql.Identifier(spec.id_column)
+        cur.execute(sql.SQL(
+            "DELETE FROM {t} a USING {t} b WHERE a.{id} = b.{id} AND a.ctid < b.ctid").format(t=staging, id=idc))
+        if cur.rowcount:
+            log.warning("%s: %d duplicate %s values dropped (kept the last)", spec.table, cur.rowcount, spec.id_column)
+        stats.duplicates += cur.rowcount
+    if spec.geometry and spec.geom_kind == "multipolygon":
+        g = sql.Identifier(spec.geometry)
+        cur.execute(sql.SQL(
+            "UPDATE {t} SET {g} = ST_Multi(ST_CollectionExtract(ST_MakeValid({g}), 3)) WHERE NOT ST_IsValid({g})"
+        ).format(t=staging, g=g))
+        stats.repaired += cur.rowcount
+        cur.execute(sql.SQL("DELETE FROM {t} WHERE ST_IsEmpty({g})").format(t=staging, g=g))
+        if cur.rowcount:
+            cur.execute("INSERT INTO meta.reject (input_id, reason) SELECT %s, %s FROM generate_series(1, %s)",
+                        (input_id, f"{spec.table}: geometry empty after repair", cur.rowcount))
+            stats.rejected += cur.rowcount
+
+
+def _replace_partition(cur, spec: TableSpec, input_id: int, value: str) -> None:
+    staging = sql.Identifier(_staging_name(spec, input_id))
+    t = sql.Identifier(spec.table)
+    col = sql.Identifier(spec.partition)
+    sch = sql.Identifier(spec.schema)
+    cur.execute(sql.SQL("LOCK TABLE {sch}.{t} IN SHARE ROW EXCLUSIVE MODE").format(sch=sch, t=t))
+    cur.execute(sql.SQL("DELETE FROM {sch}.{t} WHERE {c} = %s").format(sch=sch, t=t, c=col), (value,))
+    cur.execute(sql.SQL("INSERT INTO {sch}.{t} SELECT * FROM raw.{s}").format(sch=sch, t=t, s=staging))
+    cur.execute(sql.SQL("DROP TABLE raw.{s}").format(s=staging))
+
+
+def _swap(cur, spec: TableSpec, input_id: int) -> None:
+    staging = _staging_name(spec, input_id)
+    t = spec.table
+    if spec.id_column:
+        cur.execute(sql.SQL("ALTER TABLE raw.{s} ADD CONSTRAINT {c} PRIMARY KEY ({id})").format(
+            s=sql.Identifier(staging), c=sql.Identifier(f"{staging}_pkey"), id=sql.Identifier(spec.id_column)))
+    if spec.geometry:
+        cur.execute(sql.SQL("CREATE INDEX {i} ON raw.{s} USING gist ({g})").format(
+            i=sql.Identifier(f"{staging}_geom"), s=sql.Identifier(staging), g=sql.Identifier(spec.geometry)))
+    for n, idx in enumerate(spec.indexes):
+        cur.execute(sql.SQL("CREATE INDEX {i} ON raw.{s} ").format(
+            i=sql.Identifier(f"{staging}_ix{n}"), s=sql.Identifier(staging)) + sql.SQL(idx))
+    old = f"{t}__old_{input_id}"
+    sch = sql.Identifier(spec.schema)
+    cur.execute(sql.SQL("LOCK TABLE {sch}.{t} IN ACCESS EXCLUSIVE MODE").format(sch=sch, t=sql.Identifier(t)))
+    cur.execute(sql.SQL("ALTER TABLE {sch}.{t} RENAME TO {o}").format(sch=sch, t=sql.Identifier(t), o=sql.Identifier(old)))
+    cur.execute(sql.SQL("ALTER TABLE raw.{s} SET SCHEMA {sch}").format(s=sql.Identifier(staging), sch=sch))
+    cur.execute(sql.SQL("ALTER TABLE {sch}.{s} RENAME TO {t}").format(sch=sch, s=sql.Identifier(staging), t=sql.Identifier(t)))
+    cur.execute(sql.SQL("DROP TABLE {sch}.{o}").format(sch=sch, o=sql.Identifier(old)))
+    # canonical index names, so the next swap and humans find them where they expect
+    renames = []
+    if spec.id_column:
+        renames.append((f"{staging}_pkey", f"{t}_pkey"))
+    if spec.geometry:
+        renames.append((f"{staging}_geom", f"{t}_geom"))
+    renames += [(f"{staging}_ix{n}", f"{t}_ix{n}") for n, _ in enumerate(spec.indexes)]
+    for a, b in renames:
+        cur.execute(sql.SQL("ALTER INDEX {sch}.{a} RENAME TO {b}").format(sch=sch, a=sql.Identifier(a), b=sql.Identifier(b)))
+
+
+ChunkSource = Callable[[], Iterable[pd.DataFrame]]
+
+
+def already_loaded(engine: sa.Engine, kind: str, sha: str, options: dict) -> bool:
+    """True when the latest successful load of ``kind`` was this exact file with these options."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT sha256, options FROM meta.input WHERE kind = :k AND status = 'done' "
+            "ORDER BY input_id DESC LIMIT 1"), {"k": kind}).first()
+    return bool(row) and row.sha256 == sha and (row.options or {}) == json.loads(json.dumps(options, default=str))
+
+
+def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, stats: LoadStats, label: str,
+                         path: Path | None, partition: str | None = None, post_sql=None) -> None:
+    """COPY every target into its staging table, validate, run ``post_sql``, then swap all (one transaction)."""
+    cur.execute("SET LOCAL lock_timeout = '10min'")
+    for spec, chunks in targets.items():
+        staging = sql.SQL("raw.{}").format(sql.Identifier(_staging_name(spec, tag)))
+        cur.execute(sql.SQL("CREATE TABLE {s} (LIKE {sch}.{t} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
+            s=staging, sch=sql.Identifier(spec.schema), t=sql.Identifier(spec.table)))
+        n_table = 0
+        with Progress(f"{label} → {spec.table}") as bar:
+            for chunk in chunks():
+                if "input_id" in spec.columns:
+                    chunk = chunk.assign(input_id=tag)
+                n = _copy_chunk(cur, staging, spec, chunk)
+                n_table += n
+                bar.advance(n)
+        stats.rows_in += n_table
+        _validate(cur, staging, spec, tag, stats)
+        cur.execute(sql.SQL("SELECT count(*) FROM {s}").format(s=staging))
+        kept = cur.fetchone()[0]
+        if kept == 0 and spec.required:
+            raise SourceError(path or label, f"no usable {spec.table} rows (read {n_table}); nothing was changed")
+        stats.per_table[spec.table] = kept
+        stats.rows_out += kept
+    if post_sql is not None:
+        post_sql(cur, tag)
+    for spec in targets:
+        if spec.partition:
+            _replace_partition(cur, spec, tag, partition)
+        else:
+            _swap(cur, spec, tag)
+
+
+def _in_transaction(engine: sa.Engine, work: Callable[[object], None]) -> None:
+    """Run ``work(cursor)`` in one psycopg transaction; roll back on any failure or interrupt."""
+    raw_conn = engine.raw_connection()
+    try:
+        pg = raw_conn.driver_connection
+        with pg.cursor() as cur:
+            work(cur)
+        pg.commit()
+    except BaseException:
+        try:
+            raw_conn.driver_connection.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone (server down)
+            pass
+        raise
+    finally:
+        raw_conn.close()
+
+
+def _analyze(engine: sa.Engine, specs) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for spec in specs:
+            conn.execute(sa.text(f"ANALYZE {spec.qualified}"))
+
+
+def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[TableSpec, ChunkSource],
+               options: dict | None = None, force: bool = False,
+               post_sql: Callable[[object, int], None] | None = None) -> LoadStats:
+    """Load one input file into one or more core tables atomically (see module docstring).
+
+    ``targets`` maps each table spec to a zero-argument callable returning the reader's chunks.
+    ``post_sql(cursor, input_id)`` may run extra statements inside the same transaction before the swap.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SourceError(p, "file not found")
+    options = options or {}
+    sha, size = file_sha256(p)
+    stats = LoadStats(kind=kind, path=str(p))
+    if not force and already_loaded(engine, kind, sha, options):
+        stats.skipped = True
+        log.info(stats.summary())
+        return stats
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        stats.input_id = conn.execute(sa.text(
+            "INSERT INTO meta.input (kind, path, sha256, size_bytes, options) VALUES (:k, :p, :s, :n, CAST(:o AS jsonb)) "
+            "RETURNING input_id"), {"k": kind, "p": str(p.resolve()), "s": sha, "n": size,
+                                    "o": json.dumps(options, default=str)}).scalar_one()
+    input_id = stats.input_id
+
+    def work(cur) -> None:
+        _stage_validate_swap(cur, targets, input_id, stats, kind, p, options.get("partition"), post_sql)
+        stats.seconds = time.perf_counter() - t0
+        cur.execute(
+            "UPDATE meta.input SET status = 'done', rows_in = %s, rows_out = %s, rows_rejected = %s, repaired = %s, "
+            "duplicates = %s, seconds = %s WHERE input_id = %s",
+            (stats.rows_in, stats.rows_out, stats.rejected, stats.repaired, stats.duplicates, stats.seconds, input_id))
+
+    try:
+        _in_transaction(engine, work)
+    except BaseException:
+        _mark_failed(engine, input_id)
+        raise
+    _analyze(engine, targets)
+    log.info(stats.summary())
+    return stats
+
+
+def replace_tables(engine: sa.Engine, targets: dict[TableSpec, ChunkSource], tag: int, label: str,
+                   post_sql: Callable[[object, int], None] | None = None) -> LoadStats:
+    """Replace stage-output tables (e.g. result.candidate) atomically with the given chunks."""
+    stats = LoadStats(kind=label, path="")
+    t0 = time.perf_counter()
+    _in_transaction(engine, lambda cur: _stage_validate_swap(cur, targets, tag, stats, label, None, None, post_sql))
+    stats.seconds = time.perf_counter() - t0
+    _analyze(engine, targets)
+    return stats
+
+
+def _mark_failed(engine: sa.Engine, input_id: int) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE meta.input SET status = 'failed' WHERE input_id = :i"), {"i": input_id})
+    except Exception:  # noqa: BLE001 - best effort; the load itself already failed
+        log.debug("could not mark input %s failed", input_id)
+
+
+def iter_frames(frames: Iterator[pd.DataFrame] | Iterable[pd.DataFrame]) -> ChunkSource:
+    """Wrap an already-made iterable as a ChunkSource (for tests and small tables)."""
+    return lambda: frames

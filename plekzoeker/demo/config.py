@@ -1,0 +1,25 @@
+"""The config file that runs the nightly flow on the generated demo town."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+DEMO_INPUTS = {
+    "bag": "bag.gpkg",
+    "brk": "brk_percelen.gpkg",
+    "osm": "town.osm.pbf",
+    "signals": {"vacancy": "vacancy.csv", "establishments": "establishments.csv", "energy": "energy.csv",
+                "owners": "owners.csv"},
+    "rasters": {"noise_lden": "noise_lden.tif"},
+}
+
+
+def write_demo_config(outdir: str | Path) -> Path:
+    """Write ``demo.yaml`` next to the demo files (paths relative to it) and return its path."""
+    outdir = Path(outdir)
+    cfg = {"area": {"municipality": "GM9999"}, "inputs": DEMO_INPUTS, "access": {"modes": ["walk", "bike"]}}
+    path = outdir / "demo.yaml"
+    path.write_text("# Runs plekzoeker on the generated demo town (fictitious, municipality GM9999).\n"
+                    + yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    return path

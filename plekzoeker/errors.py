@@ -1,0 +1,25 @@
+"""Errors that the CLI turns into one clear line (no traceback unless --debug)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PlekzoekerError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class SourceError(PlekzoekerError):
+    """A source file is missing, broken, of the wrong kind or in an undeclared CRS."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class ConfigError(PlekzoekerError):
+    """The configuration (YAML or environment) is invalid."""
+
+
+class DatabaseError(PlekzoekerError):
+    """The database cannot be reached, started or used."""

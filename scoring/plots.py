@@ -1,0 +1,112 @@
+"""Undeveloped plots: parcels with little building on them, large and wide enough for temporary homes.
+
+Steps (overlays in PostGIS with spatial indexes, see ``sql/plots.sql``; width test and raster
+exclusions vectorised in shapely/rasterio here):
+
+1. parcels of at least ``min_area_m2`` whose building coverage (panden that stand: in use, under
+   construction, renovation, out of use, demolition permit) is below ``max_building_coverage``;
+2. subtract buildings and exclusion areas (OSM land use/natural tags, BGT water/roads/terrain
+   classes) and, when registered, raster cells above a threshold (e.g. noise Lden > 65 dB);
+3. keep what survives a morphological opening with radius ``min_width_m / 2`` (a negative buffer
+   then a positive one): slivers narrower than the minimum width disappear;
+4. a plot is a candidate when the remaining usable area is at least ``min_area_m2``.
+Every plot records what was removed (what, m²) so a planner can see why its usable area is smaller.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from .raster_mask import raster_exclusion_polygons
+
+log = logging.getLogger(__name__)
+SQL_DIR = Path(__file__).with_name("sql")
+BUILT_STATUSES = ["Bouwvergunning verleend", "Bouw gestart", "Pand in gebruik", "Pand in gebruik (niet ingemeten)",
+                  "Verbouwing pand", "Pand buiten gebruik", "Sloopvergunning verleend"]
+
+
+def open_by_width(geoms: np.ndarray, min_width_m: float) -> np.ndarray:
+    """Morphological opening: remove every part narrower than ``min_width_m`` (vectorised)."""
+    r = min_width_m / 2.0
+    inner = shapely.buffer(geoms, -r, quad_segs=8)
+    opened = shapely.buffer(inner, r, quad_segs=8)
+    return shapely.intersection(opened, geoms)
+
+
+def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.ndarray] | None = None) -> gpd.GeoDataFrame:
+    """Apply raster exclusions, the width test and the area test. Adds usable geometry/area and outcome.
+
+    ``df`` has ``usable0`` (geometry after vector exclusions) and ``removed`` (list of dicts);
+    ``raster_excl`` maps a raster name to an array of exclusion (multi)polygons, one per row.
+    """
+    pcfg = cfg["plots"]
+    usable = np.asarray(df["usable0"].to_numpy(), dtype=object)
+    removed = [list(r) for r in df["removed"]]
+    for name, polys in (raster_excl or {}).items():
+        cut = shapely.intersection(usable, polys)
+        area = shapely.area(cut)
+        usable = shapely.difference(usable, polys)
+        for i, a in enumerate(area):
+            if a > 0.5:
+                removed[i].append({"removed": f"raster:{name}>{pcfg['exclude_raster'][name]}", "area_m2": round(float(a), 1)})
+    before = shapely.area(usable)
+    opened = open_by_width(usable, pcfg["min_width_m"])
+    opened = shapely.make_valid(opened)
+    after = shapely.area(opened)
+    for i in range(len(removed)):
+        narrow = before[i] - after[i]
+        if narrow > 0.5:
+            removed[i].append({"removed": f"narrower than {pcfg['min_width_m']} m", "area_m2": round(float(narrow), 1)})
+    out = df.copy()
+    out["usable"] = opened
+    out["usable_area"] = after
+    out["removed"] = removed
+    min_area = pcfg["min_area_m2"]
+    outcome = np.where(after >= min_area - 1e-6, "usable",
+                       np.where(before >= min_area - 1e-6, "too_narrow",
+                                np.where(df["area"].to_numpy() >= min_area, "too_small_after_exclusions", "too_small")))
+    out["outcome"] = outcome
+    return out
+
+
+def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Return undeveloped plot candidates as a GeoDataFrame (geometry = usable part of the parcel)."""
+    pcfg = cfg["plots"]
+    df = gpd.read_postgis(sa.text((SQL_DIR / "plots.sql").read_text()), conn, geom_col="geom", params={
+        "max_cov": float(pcfg["max_building_coverage"]), "min_area": float(pcfg["min_area_m2"]),
+        "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES})
+    log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(df), pcfg["min_area_m2"],
+             100 * pcfg["max_building_coverage"])
+    if df.empty:
+        return gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992)
+    df["usable0"] = shapely.from_wkb(df["usable0"].map(lambda h: bytes.fromhex(h) if isinstance(h, str) else h))
+    raster_excl = {}
+    for name, threshold in (pcfg.get("exclude_raster") or {}).items():
+        if rasters and name in rasters:
+            raster_excl[name] = raster_exclusion_polygons(rasters[name], df.geometry.to_numpy(), float(threshold))
+    res = classify_plots(df, cfg, raster_excl)
+    counts = res["outcome"].value_counts().to_dict()
+    log.info("plots: outcome %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    ok = res[res["outcome"] == "usable"]
+    area_cfg = cfg.get("area") or {}
+    gm = lambda g: (area_cfg.get("municipality") or (f"GM{g}" if isinstance(g, str) else None))  # noqa: E731
+    rows = pd.DataFrame({
+        "candidate_key": "perceel:" + ok["kadastrale_aanduiding"].fillna(ok["identificatie"]),
+        "kind": "undeveloped_plot",
+        "source_ids": [[i] for i in ok["identificatie"]],
+        "municipality": [gm(g) for g in ok["gemeente"]],
+        "label": ok["kadastrale_aanduiding"].to_numpy(),
+        "area_m2": ok["usable_area"].round(1).to_numpy(),
+        "confidence": None,
+        "evidence": [list(r) for r in ok["removed"]],
+        "details": [{"perceel_id": i, "parcel_area_m2": round(float(a), 1), "building_coverage": round(float(c / a), 4) if a else None,
+                     "kadastrale_aanduiding": k}
+                    for i, a, c, k in zip(ok["identificatie"], ok["area"], ok["covered"], ok["kadastrale_aanduiding"])],
+    })
+    return gpd.GeoDataFrame(rows, geometry=list(ok["usable"]), crs=28992)

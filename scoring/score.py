@@ -1,0 +1,100 @@
+"""Composite score: per-criterion sub-scores in [0, 1], weighted, explained, ranked.
+
+Decays (documented in the README):
+- distance criteria: 1 at or below ``threshold_m``, linear to 0 at ``cap_m``, 0 beyond or unreachable;
+- ``area``: area / ``area_full_m2`` capped at 1;
+- ``vacancy_confidence``: the confidence itself (vacant buildings only);
+- ``noise``: 1 at or below ``noise_good_db``, linear to 0 at ``noise_bad_db`` (only when a noise raster is registered).
+
+score = sum(w_c * s_c) / sum(w_c) over the criteria that apply to the candidate, so a plot is not
+punished for having no vacancy confidence. Hard constraints (e.g. mean Lden above a limit) exclude
+the candidate with the reason kept: score and rank stay empty. Ranks are dense by score (ties
+broken by candidate key, so a rerun gives the same order), overall and per municipality.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+
+def distance_subscore(d: np.ndarray, threshold: float, cap: float) -> np.ndarray:
+    """1 up to ``threshold``, linear to 0 at ``cap``; NaN (unreachable) scores 0."""
+    d = np.asarray(d, dtype=float)
+    s = np.clip((cap - d) / max(cap - threshold, 1e-9), 0.0, 1.0)
+    s[d <= threshold] = 1.0
+    s[np.isnan(d)] = 0.0
+    return s
+
+
+def linear_between(x: np.ndarray, good: float, bad: float) -> np.ndarray:
+    """1 at or better than ``good``, 0 at or worse than ``bad``, linear between (either direction)."""
+    x = np.asarray(x, dtype=float)
+    s = np.clip((x - bad) / (good - bad), 0.0, 1.0)
+    return np.where(np.isnan(x), np.nan, s)
+
+
+def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | None, cfg: dict) -> pd.DataFrame:
+    """Score candidates.
+
+    ``cands``: candidate_key, kind, municipality, area_m2, confidence.
+    ``dist``: index candidate_key, one column per access category (metres, NaN when unreachable).
+    ``noise``: mean Lden per candidate_key or None when no noise raster is registered.
+    Returns candidate_key, criteria, subscores, weights (dicts), score, rank, rank_municipality, excluded_reason.
+    """
+    scfg, acfg = cfg["score"], cfg["access"]["categories"]
+    weights_cfg = {k: float(v) for k, v in scfg["weights"].items()}
+    df = cands.set_index("candidate_key")
+    n = len(df)
+    crit: dict[str, np.ndarray] = {}
+    sub: dict[str, np.ndarray] = {}
+    for cat, c in acfg.items():
+        d = dist[cat].reindex(df.index).to_numpy(dtype=float) if cat in dist.columns else np.full(n, np.nan)
+        crit[f"dist_{cat}_m"] = d
+        sub[cat] = distance_subscore(d, float(c["threshold_m"]), float(c["cap_m"]))
+    crit["area_m2"] = df["area_m2"].to_numpy(dtype=float)
+    sub["area"] = np.clip(crit["area_m2"] / float(scfg["area_full_m2"]), 0.0, 1.0)
+    conf = pd.to_numeric(df["confidence"], errors="coerce").to_numpy(dtype=float)
+    crit["vacancy_confidence"] = conf
+    sub["vacancy_confidence"] = conf  # NaN for plots: criterion does not apply
+    if noise is not None:
+        nz = noise.reindex(df.index).to_numpy(dtype=float)
+        crit["noise_lden_db"] = nz
+        sub["noise"] = linear_between(nz, float(scfg["noise_good_db"]), float(scfg["noise_bad_db"]))
+    names = [k for k in sub if weights_cfg.get(k, 0.0) > 0]
+    S = np.column_stack([sub[k] for k in names]) if names else np.zeros((n, 0))
+    W = np.array([weights_cfg[k] for k in names])
+    applies = ~np.isnan(S)
+    wsum = (applies * W).sum(axis=1)
+    score = np.where(wsum > 0, np.nansum(np.where(applies, S * W, 0.0), axis=1) / np.where(wsum > 0, wsum, 1), np.nan)
+    excluded = np.full(n, None, dtype=object)
+    limit = (scfg.get("hard_exclude") or {}).get("noise_lden_above_db")
+    if noise is not None and limit is not None:
+        loud = crit["noise_lden_db"] > float(limit)
+        excluded[loud] = f"mean noise Lden above {limit} dB"
+    score = np.where(pd.isna(excluded), score, np.nan)
+    out = pd.DataFrame({"candidate_key": df.index, "score": np.round(score, 4), "excluded_reason": excluded,
+                        "municipality": df["municipality"].to_numpy()})
+    out["criteria"] = [{k: _clean(v[i]) for k, v in crit.items()} for i in range(n)]
+    out["subscores"] = [{k: _clean(sub[k][i], 4) for k in sub} for i in range(n)]
+    out["weights"] = [{k: weights_cfg.get(k, 0.0) for k in sub if not math.isnan(sub[k][i])} for i in range(n)]
+    out["rank"] = _rank(out, None)
+    out["rank_municipality"] = _rank(out, "municipality")
+    return out.drop(columns=["municipality"])
+
+
+def _rank(out: pd.DataFrame, by: str | None) -> pd.Series:
+    ok = out[out["score"].notna()].sort_values(["score", "candidate_key"], ascending=[False, True])
+    if by is None:
+        r = pd.Series(np.arange(1, len(ok) + 1), index=ok.index)
+    else:
+        r = ok.groupby(ok[by].fillna(""), sort=False).cumcount() + 1
+    return r.reindex(out.index).astype("Int64")
+
+
+def _clean(v, nd: int = 1):
+    if v is None:
+        return None
+    v = float(v)
+    return None if math.isnan(v) else round(v, nd)

@@ -1,0 +1,49 @@
+-- Parcels with little building on them, minus exclusion areas. Parameters:
+--   :max_cov (float), :min_area (float), :osm_excl (text[] 'key=value' or 'key=*'),
+--   :bgt_excl (text[] 'laag' or 'laag:klasse'), :built_statuses (text[]).
+-- Returns one row per open parcel: the parcel, its building coverage, the geometry left after
+-- subtracting buildings and exclusions (usable0, not yet tested for width), and what was removed.
+WITH open AS (
+    SELECT p.identificatie, p.kadastrale_aanduiding, p.geom, ST_Area(p.geom) AS area,
+           coalesce((SELECT sum(ST_Area(ST_Intersection(p.geom, b.geom)))
+                     FROM core.pand b
+                     WHERE b.geom && p.geom AND ST_Intersects(b.geom, p.geom)
+                       AND b.status = ANY(CAST(:built_statuses AS text[]))), 0) AS covered
+    FROM core.perceel p
+    WHERE ST_Area(p.geom) >= :min_area
+),
+cand AS (
+    SELECT * FROM open WHERE covered / nullif(area, 0) < :max_cov
+),
+excl AS (
+    SELECT c.identificatie, 'osm:' || l.key || '=' || l.value AS what, l.geom
+    FROM cand c JOIN core.landuse l ON l.geom && c.geom AND ST_Intersects(l.geom, c.geom)
+    WHERE (l.key || '=' || l.value) = ANY(CAST(:osm_excl AS text[])) OR (l.key || '=*') = ANY(CAST(:osm_excl AS text[]))
+    UNION ALL
+    SELECT c.identificatie, 'bgt:' || g.laag || coalesce(':' || g.klasse, ''), g.geom
+    FROM cand c JOIN core.bgt_vlak g ON g.geom && c.geom AND ST_Intersects(g.geom, c.geom)
+    WHERE g.laag = ANY(CAST(:bgt_excl AS text[])) OR (g.laag || ':' || g.klasse) = ANY(CAST(:bgt_excl AS text[]))
+    UNION ALL
+    SELECT c.identificatie, 'bag:pand', b.geom
+    FROM cand c JOIN core.pand b ON b.geom && c.geom AND ST_Intersects(b.geom, c.geom)
+    WHERE b.status = ANY(CAST(:built_statuses AS text[]))
+),
+removed AS (
+    SELECT e.identificatie, e.what, ST_Area(ST_Intersection(c.geom, ST_Union(e.geom))) AS area_m2
+    FROM excl e JOIN cand c USING (identificatie)
+    GROUP BY e.identificatie, e.what, c.geom
+),
+cut AS (
+    SELECT c.identificatie,
+           ST_CollectionExtract(ST_MakeValid(
+               CASE WHEN count(e.geom) = 0 THEN c.geom ELSE ST_Difference(c.geom, ST_Union(e.geom)) END), 3) AS usable0
+    FROM cand c LEFT JOIN excl e USING (identificatie)
+    GROUP BY c.identificatie, c.geom
+)
+SELECT c.identificatie, c.kadastrale_aanduiding, c.area, c.covered, c.geom, cut.usable0,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('removed', r.what, 'area_m2', round(r.area_m2::numeric, 1))
+                                  ORDER BY r.what)
+                 FROM removed r WHERE r.identificatie = c.identificatie AND r.area_m2 > 0.5), '[]'::jsonb) AS removed,
+       (SELECT left(v.identificatie, 4) FROM core.verblijfsobject v ORDER BY v.geom <-> c.geom LIMIT 1) AS gemeente
+FROM cand c JOIN cut USING (identificatie)
+ORDER BY c.identificatie;

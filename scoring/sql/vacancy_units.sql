@@ -1,0 +1,35 @@
+-- One row per candidate unit (verblijfsobject with a configured gebruiksdoel) with every signal
+-- plekzoeker knows for it. Parameters: :doelen (text[]), :min_unit_area (int).
+-- Address-keyed signal rows match on postcode + huisnummer + huisletter + toevoeging (null-safe).
+WITH units AS (
+    SELECT v.identificatie, v.pand_ids, v.gebruiksdoelen, v.oppervlakte, v.status, v.documentdatum,
+           v.postcode, v.huisnummer, v.huisletter, v.toevoeging, v.openbare_ruimte, v.woonplaats,
+           v.pand_ids[1] AS pand_id, v.geom
+    FROM core.verblijfsobject v
+    WHERE v.gebruiksdoelen && CAST(:doelen AS text[])
+      AND v.status NOT IN ('Verblijfsobject ingetrokken', 'Niet gerealiseerd verblijfsobject',
+                           'Verblijfsobject ten onrechte opgevoerd', 'Verblijfsobject gevormd')
+      AND coalesce(v.oppervlakte, 0) >= :min_unit_area
+),
+sig AS (
+    SELECT u.identificatie, s.kind, s.since, s.value, s.source_file
+    FROM units u
+    JOIN core.signal s
+      ON s.verblijfsobject_id = u.identificatie
+      OR (s.verblijfsobject_id IS NULL AND s.postcode = u.postcode AND s.huisnummer = u.huisnummer
+          AND s.huisletter IS NOT DISTINCT FROM u.huisletter AND s.toevoeging IS NOT DISTINCT FROM u.toevoeging)
+)
+SELECT u.identificatie, u.pand_id, u.gebruiksdoelen, u.oppervlakte, u.status, u.documentdatum,
+       u.postcode, u.huisnummer, u.huisletter, u.toevoeging, u.openbare_ruimte, u.woonplaats,
+       p.status AS pand_status, ST_X(u.geom) AS x, ST_Y(u.geom) AS y,
+       (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_since,
+       (SELECT string_agg(DISTINCT source_file, ', ') FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_file,
+       EXISTS (SELECT 1 FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS in_register,
+       (SELECT bool_or(lower(value->>'active') IN ('true', '1', 'yes', 'ja')) FROM sig
+         WHERE sig.identificatie = u.identificatie AND kind = 'establishments') AS establishment_active,
+       (SELECT min((value->>'kwh_per_m2')::float) FROM sig
+         WHERE sig.identificatie = u.identificatie AND kind = 'energy' AND value->>'kwh_per_m2' ~ '^[0-9.]+$') AS kwh_per_m2,
+       (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'listings') AS listed_since
+FROM units u
+LEFT JOIN core.pand p ON p.identificatie = u.pand_id
+ORDER BY u.identificatie;

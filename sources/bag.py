@@ -1,0 +1,44 @@
+"""Load BAG (buildings and units) into core.pand and core.verblijfsobject.
+
+Reads either delivery form (PDOK BAG GeoPackage or an LVBAG XML extract; see ``bag_read``),
+filtered to the area while reading, and swaps both tables in one transaction.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..area import Area
+from ..db.load import LoadStats, TableSpec, load_input
+
+BAG_ID = ("identificatie IS NULL OR identificatie !~ '^[0-9]{16}$'", "malformed BAG identificatie (not 16 digits)")
+
+PAND = TableSpec(
+    table="pand",
+    columns=("identificatie", "status", "bouwjaar", "documentdatum", "begingeldigheid", "input_id"),
+    geom_kind="multipolygon", id_column="identificatie", checks=(BAG_ID,), indexes=("(status)",),
+)
+VERBLIJFSOBJECT = TableSpec(
+    table="verblijfsobject",
+    columns=("identificatie", "pand_ids", "gebruiksdoelen", "oppervlakte", "status", "openbare_ruimte", "huisnummer",
+             "huisletter", "toevoeging", "postcode", "woonplaats", "documentdatum", "begingeldigheid", "input_id"),
+    geom_kind="point", id_column="identificatie", checks=(BAG_ID,),
+    indexes=("USING gin (pand_ids)", "(postcode, huisnummer)"),
+)
+
+
+def load_bag(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False) -> LoadStats:
+    """Load a BAG GeoPackage or LVBAG extract into core.pand / core.verblijfsobject atomically."""
+    from .bag_read import read_bag_pand, read_bag_verblijfsobject  # the reader pulls in GDAL/osmium: import on use
+    area = area or Area()
+    options = {"area": _area_options(area)}
+    return load_input(engine, "bag", path, {
+        PAND: lambda: read_bag_pand(path, area=area),
+        VERBLIJFSOBJECT: lambda: read_bag_verblijfsobject(path, area=area),
+    }, options=options, force=force)
+
+
+def _area_options(area: Area) -> dict:
+    return {"bbox": area.bbox, "municipality": area.municipality,
+            "polygon": area.polygon.wkt if area.polygon is not None else None}

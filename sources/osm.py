@@ -1,0 +1,59 @@
+"""Load OpenStreetMap (street graph, POIs, land use) into core.network_*, core.poi, core.landuse."""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import sqlalchemy as sa
+from shapely import points
+
+from ..area import Area
+from ..db.load import LoadStats, TableSpec, load_input
+from .bag import _area_options
+
+NODE = TableSpec(table="network_node", columns=("node_id", "input_id"), geom_kind="point", id_column="node_id")
+EDGE = TableSpec(table="network_edge",
+                 columns=("u", "v", "length_m", "highway", "walk", "bike", "oneway_bike", "osm_way_id", "input_id"),
+                 geom_kind="linestring", checks=(("length_m IS NULL OR length_m < 0", "edge without a length"),),
+                 indexes=("(u)", "(v)"))
+POI = TableSpec(table="poi", columns=("category", "name", "osm_id", "tags", "input_id"), geom_kind="point",
+                indexes=("(category)",), required=False)
+LANDUSE = TableSpec(table="landuse", columns=("osm_id", "key", "value", "input_id"), geom_kind="multipolygon",
+                    indexes=("(key, value)",), required=False)
+
+
+def categories_from_config(cfg: dict) -> dict[str, list[str]]:
+    """category -> list of 'key=value' tag filters, from the access section of the config."""
+    return {name: list(c["tags"]) for name, c in cfg["access"]["categories"].items()}
+
+
+def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str]] | None = None,
+             area: Area | None = None, force: bool = False) -> LoadStats:
+    """Read an .osm.pbf / .osm file with pyosmium and load graph, POIs and land use atomically."""
+    from .osm_read import read_osm  # the reader pulls in GDAL/osmium: import on use
+    area = area or Area()
+
+    @cache
+    def data():
+        return read_osm(path, categories=categories, area=area)
+
+    def nodes():
+        d = data()
+        yield gpd.GeoDataFrame({"node_id": d.nodes["node_id"].to_numpy()},
+                               geometry=points(d.nodes["x"].to_numpy(), d.nodes["y"].to_numpy()), crs=28992)
+
+    def edges():
+        yield gpd.GeoDataFrame(data().edges, geometry="geometry", crs=28992)
+
+    def pois():
+        p = data().pois
+        p = p.assign(tags=p["tags_json"]) if "tags_json" in p.columns else p.assign(tags=json.dumps({}))
+        yield p
+
+    def landuse():
+        yield data().landuse
+
+    return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse},
+                      options={"area": _area_options(area), "categories": categories}, force=force)
