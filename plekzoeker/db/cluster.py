@@ -9,9 +9,11 @@ to run against one (then nothing here is used).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -43,6 +45,11 @@ SERVER_SETTINGS = {
     "timezone": "'UTC'",
     "log_min_messages": "warning",
 }
+
+
+def _check_dbname(name: str) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise DatabaseError(f"invalid database name {name!r} (lower-case letters, digits and _ only)")
 
 
 def pg_bindir() -> Path:
@@ -87,13 +94,35 @@ def free_port() -> int:
 
 @dataclass
 class Cluster:
-    """A managed cluster under ``home``. All methods are idempotent."""
+    """A managed cluster under ``home``. All methods are idempotent.
+
+    When running as root and ``home`` sits below a directory the database user cannot enter
+    (e.g. under /root or a 0700 temp dir), the cluster lives in /var/tmp/plekzoeker-pg/<hash>
+    instead, and a warning says so.
+    """
 
     home: Path
 
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).resolve()
+        self._root = self.home / "pg"
+        user = self._run_user()
+        if user is not None:
+            self.home.mkdir(parents=True, exist_ok=True)
+            if not self._user_can_enter(user, self.home):
+                digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+                self._root = Path("/var/tmp/plekzoeker-pg") / digest
+                log.warning("database user '%s' cannot enter %s; keeping the cluster in %s", user, self.home, self._root)
+                self._root.parent.mkdir(mode=0o755, exist_ok=True)
+
+    @staticmethod
+    def _user_can_enter(user: str, path: Path) -> bool:
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        return subprocess.run([runuser, "-u", user, "--", "test", "-x", str(path)], capture_output=True).returncode == 0
+
     @property
     def root(self) -> Path:
-        return self.home / "pg"
+        return self._root
 
     @property
     def datadir(self) -> Path:
@@ -122,7 +151,10 @@ class Cluster:
                 return name
             except KeyError:
                 continue
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "plekzoeker"], check=True)
+        res = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "plekzoeker"],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise DatabaseError(f"running as root and no unprivileged user to run PostgreSQL as: useradd failed: {res.stderr.strip()}")
         return "plekzoeker"
 
     def _as_user(self, cmd: list[str]) -> list[str]:
@@ -135,8 +167,7 @@ class Cluster:
     def _check_traversable(self, user: str | None) -> None:
         if user is None:
             return
-        res = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--", "test", "-x", str(self.root)], capture_output=True)
-        if res.returncode != 0:
+        if not self._user_can_enter(user, self.root):
             raise DatabaseError(
                 f"the database user '{user}' cannot reach {self.root} (a parent directory is private). "
                 f"Set PLEKZOEKER_HOME to a directory it can reach, e.g. PLEKZOEKER_HOME=/var/lib/plekzoeker"
@@ -264,6 +295,7 @@ class Cluster:
     def _ensure_database(self, dbname: str = DB_NAME) -> None:
         import psycopg
 
+        _check_dbname(dbname)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -296,5 +328,6 @@ class Cluster:
     def drop_database(self, dbname: str) -> None:
         import psycopg
 
+        _check_dbname(dbname)
         with psycopg.connect(host="127.0.0.1", port=self.port, user=DB_USER, dbname="postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
