@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from shapely.geometry import Point, Polygon, box
@@ -111,3 +112,26 @@ def test_point_table_roundtrip(db, tmp_path):
     with db.connect() as c:
         row = c.execute(sa.text("SELECT ST_AsText(geom), ST_SRID(geom), tags->>'highway' FROM core.poi")).one()
     assert row == ("POINT(150000 450000)", 28992, "bus_stop")
+
+
+def test_arrays_dates_nulls_roundtrip(db, tmp_path):
+    import datetime as dt
+
+    from plekzoeker.sources.bag import VERBLIJFSOBJECT
+
+    frame = gpd.GeoDataFrame({
+        "identificatie": ["0001010000000001", "0001010000000002"],
+        "pand_ids": [["0001100000000001", "0001100000000002"], []],
+        "gebruiksdoelen": [["kantoorfunctie", 'odd,"value"\\x'], ["woonfunctie"]],
+        "oppervlakte": pd.array([120, None], dtype="Int64"), "status": ["Verblijfsobject in gebruik", None],
+        "openbare_ruimte": ["Straat, met komma", None], "huisnummer": pd.array([1, None], dtype="Int64"),
+        "huisletter": [None, None], "toevoeging": [None, ""], "postcode": ["0001AA", None], "woonplaats": ["Dorp", None],
+        "documentdatum": [dt.date(2020, 5, 17), None], "begingeldigheid": [pd.Timestamp("2021-01-02"), None],
+    }, geometry=[Point(1, 2), Point(3, 4)], crs=28992)
+    load_input(db, "test-vbo", src_file(tmp_path), {VERBLIJFSOBJECT: lambda: [frame]})
+    with db.connect() as c:
+        rows = c.execute(sa.text("SELECT pand_ids, gebruiksdoelen, oppervlakte, openbare_ruimte, toevoeging, documentdatum, "
+                                 "begingeldigheid FROM core.verblijfsobject ORDER BY identificatie")).all()
+    assert rows[0] == (["0001100000000001", "0001100000000002"], ["kantoorfunctie", 'odd,"value"\\x'], 120,
+                       "Straat, met komma", None, dt.date(2020, 5, 17), dt.date(2021, 1, 2))
+    assert rows[1] == ([], ["woonfunctie"], None, None, "", None, None)
