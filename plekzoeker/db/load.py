@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from ..errors import SourceError
+from ..faults import checkpoint
 from ..progress import Progress
 
 log = logging.getLogger(__name__)
@@ -273,8 +274,10 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
                 n = _copy_chunk(cur, staging, spec, chunk)
                 n_table += n
                 bar.advance(n)
+                checkpoint(f"copy:{spec.table}")
         stats.rows_in += n_table
         _validate(cur, staging, spec, tag, stats)
+        checkpoint(f"validate:{spec.table}")
         cur.execute(sql.SQL("SELECT count(*) FROM {s}").format(s=staging))
         kept = cur.fetchone()[0]
         if kept == 0 and spec.required:
@@ -283,6 +286,7 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
         stats.rows_out += kept
     if post_sql is not None:
         post_sql(cur, tag)
+    checkpoint("swap")
     for spec in targets:
         if spec.partition:
             _replace_partition(cur, spec, tag, partition)
@@ -290,11 +294,21 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
             _swap(cur, spec, tag)
 
 
-def _in_transaction(engine: sa.Engine, work: Callable[[object], None]) -> None:
-    """Run ``work(cursor)`` in one psycopg transaction; roll back on any failure or interrupt."""
+def _in_transaction(engine: sa.Engine, work: Callable[[object], None], lock: str | None = None,
+                    before: Callable[[], None] | None = None) -> None:
+    """Run ``work(cursor)`` in one psycopg transaction; roll back on any failure or interrupt.
+
+    With ``lock``, a session advisory lock of that name is held first (two loads of the same kind
+    queue instead of interleaving; the server drops it if this process dies), then ``before()`` runs.
+    """
     raw_conn = engine.raw_connection()
     try:
         pg = raw_conn.driver_connection
+        if lock:
+            pg.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"plekzoeker.{lock}",))
+            pg.commit()
+        if before is not None:
+            before()
         with pg.cursor() as cur:
             work(cur)
         pg.commit()
@@ -305,6 +319,12 @@ def _in_transaction(engine: sa.Engine, work: Callable[[object], None]) -> None:
             pass
         raise
     finally:
+        try:
+            if lock:
+                raw_conn.driver_connection.execute("SELECT pg_advisory_unlock_all()")
+                raw_conn.driver_connection.commit()
+        except Exception:  # noqa: BLE001 - a dead connection released its locks already
+            pass
         raw_conn.close()
 
 
@@ -333,25 +353,31 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
         log.info(stats.summary())
         return stats
     t0 = time.perf_counter()
-    with engine.begin() as conn:
-        stats.input_id = conn.execute(sa.text(
-            "INSERT INTO meta.input (kind, path, sha256, size_bytes, options) VALUES (:k, :p, :s, :n, CAST(:o AS jsonb)) "
-            "RETURNING input_id"), {"k": kind, "p": str(p.resolve()), "s": sha, "n": size,
-                                    "o": json.dumps(options, default=str)}).scalar_one()
-    input_id = stats.input_id
+
+    def register() -> None:
+        with engine.begin() as conn:
+            # a load of this kind that was killed earlier never finished: say so in the ledger
+            conn.execute(sa.text("UPDATE meta.input SET status = 'abandoned' WHERE kind = :k AND status = 'loading'"),
+                         {"k": kind})
+            stats.input_id = conn.execute(sa.text(
+                "INSERT INTO meta.input (kind, path, sha256, size_bytes, options) "
+                "VALUES (:k, :p, :s, :n, CAST(:o AS jsonb)) RETURNING input_id"),
+                {"k": kind, "p": str(p.resolve()), "s": sha, "n": size, "o": json.dumps(options, default=str)}).scalar_one()
 
     def work(cur) -> None:
-        _stage_validate_swap(cur, targets, input_id, stats, kind, p, options.get("partition"), post_sql)
+        _stage_validate_swap(cur, targets, stats.input_id, stats, kind, p, options.get("partition"), post_sql)
         stats.seconds = time.perf_counter() - t0
         cur.execute(
             "UPDATE meta.input SET status = 'done', rows_in = %s, rows_out = %s, rows_rejected = %s, repaired = %s, "
             "duplicates = %s, seconds = %s WHERE input_id = %s",
-            (stats.rows_in, stats.rows_out, stats.rejected, stats.repaired, stats.duplicates, stats.seconds, input_id))
+            (stats.rows_in, stats.rows_out, stats.rejected, stats.repaired, stats.duplicates, stats.seconds,
+             stats.input_id))
 
     try:
-        _in_transaction(engine, work)
+        _in_transaction(engine, work, lock=f"load.{kind}", before=register)
     except BaseException:
-        _mark_failed(engine, input_id)
+        if stats.input_id is not None:
+            _mark_failed(engine, stats.input_id)
         raise
     _analyze(engine, targets)
     log.info(stats.summary())
