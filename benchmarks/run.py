@@ -35,15 +35,20 @@ def machine() -> dict:
 
 
 def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, peak RSS MB of the child, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    dt = time.perf_counter() - t0
-    if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])}... failed: {res.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, max(peak, before) / 1024.0, res.stdout
+    """Run a command; return (wall seconds, peak RSS MB of that child alone, stdout)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(p.pid, 0)
+        dt = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[:3])}... failed: {err.read()[-2000:]}")
+        return dt, usage.ru_maxrss / 1024.0, out.read()
 
 
 def bench_db_url() -> str:

@@ -24,7 +24,6 @@ VERBLIJFSOBJECT = TableSpec(
     columns=("identificatie", "pand_ids", "gebruiksdoelen", "oppervlakte", "status", "openbare_ruimte", "huisnummer",
              "huisletter", "toevoeging", "postcode", "woonplaats", "documentdatum", "begingeldigheid", "input_id"),
     geom_kind="point", id_column="identificatie", checks=(BAG_ID,),
-    indexes=("USING gin (pand_ids)", "(postcode, huisnummer)"),
 )
 
 
