@@ -34,9 +34,10 @@ UPDATE result.candidate_history h SET gone_since = %(day)s
 WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{staging} c WHERE c.candidate_key = h.candidate_key);
 """
 PLOT_ACCESS_SQL = """
-UPDATE raw.{staging} c SET access_point = ST_ClosestPoint(c.geom, e.geom)
-FROM LATERAL (SELECT geom FROM core.network_edge WHERE walk ORDER BY geom <-> c.geom LIMIT 1) e
-WHERE c.kind = 'undeveloped_plot';
+UPDATE raw.{staging} c
+SET access_point = ST_ClosestPoint(c.geom, (SELECT e.geom FROM core.network_edge e WHERE e.walk
+                                            ORDER BY e.geom <-> c.geom LIMIT 1))
+WHERE c.kind = 'undeveloped_plot' AND EXISTS (SELECT 1 FROM core.network_edge WHERE walk);
 """
 
 
