@@ -26,13 +26,14 @@ CANDIDATE = TableSpec(
 EXCLUSION = TableSpec(table="exclusion", schema="result", columns=("candidate_key", "kind", "reason", "details", "run_id"),
                       geometry=None, id_column="candidate_key", required=False)
 
-HISTORY_SQL = """
+HISTORY_SQL = ("""
 INSERT INTO result.candidate_history AS h (candidate_key, kind, label, first_seen, last_seen)
 SELECT candidate_key, kind, label, %(day)s, %(day)s FROM raw.{staging}
-ON CONFLICT (candidate_key) DO UPDATE SET last_seen = EXCLUDED.last_seen, gone_since = NULL, label = EXCLUDED.label;
+ON CONFLICT (candidate_key) DO UPDATE SET last_seen = EXCLUDED.last_seen, gone_since = NULL, label = EXCLUDED.label
+""", """
 UPDATE result.candidate_history h SET gone_since = %(day)s
-WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{staging} c WHERE c.candidate_key = h.candidate_key);
-"""
+WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{staging} c WHERE c.candidate_key = h.candidate_key)
+""")
 PLOT_ACCESS_SQL = """
 UPDATE raw.{staging} c
 SET access_point = ST_ClosestPoint(c.geom, (SELECT e.geom FROM core.network_edge e WHERE e.walk
@@ -82,7 +83,8 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     def post(cur, tag):
         staging = f"candidate__{tag}"
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
-        cur.execute(HISTORY_SQL.format(staging=staging), {"day": day})
+        for stmt in HISTORY_SQL:
+            cur.execute(stmt.format(staging=staging), {"day": day})
 
     replace_tables(engine, {CANDIDATE: lambda: [cands], EXCLUSION: lambda: [excl]}, run_id, "detect", post_sql=post)
     summary = {

@@ -32,10 +32,14 @@ BUILT_STATUSES = ["Bouwvergunning verleend", "Bouw gestart", "Pand in gebruik", 
 
 
 def open_by_width(geoms: np.ndarray, min_width_m: float) -> np.ndarray:
-    """Morphological opening: remove every part narrower than ``min_width_m`` (vectorised)."""
+    """Morphological opening: remove every part narrower than ``min_width_m`` (vectorised).
+
+    Mitre joins, so a rectangle at least ``min_width_m`` wide comes back whole (round joins would
+    shave its corners and push a plot of exactly the minimum area below it).
+    """
     r = min_width_m / 2.0
-    inner = shapely.buffer(geoms, -r, quad_segs=8)
-    opened = shapely.buffer(inner, r, quad_segs=8)
+    inner = shapely.buffer(geoms, -r, join_style="mitre")
+    opened = shapely.buffer(inner, r, join_style="mitre")
     return shapely.intersection(opened, geoms)
 
 
