@@ -253,7 +253,7 @@ class Cluster:
             raise DatabaseError(f"PostGIS is not installed for PostgreSQL {PG_MAJOR}. Install it with: {INSTALL_HINT}")
         self.initdb()
         if self.is_running():
-            log.info("local PostGIS already running on port %s", self.port)
+            log.debug("local PostGIS already running on port %s", self.port)
             self._ensure_database()
             return self.url()
         self._remove_stale_pid()
