@@ -83,4 +83,3 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int) -> dict:
     return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"])}
 
 
-_ = np  # numpy used implicitly by pandas ops above
