@@ -8,7 +8,6 @@ import json
 import logging
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
