@@ -8,7 +8,7 @@ export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
 export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install postgis db-start db-stop bench clean help
+.PHONY: demo test install postgis db-start db-stop bench bench-national clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -41,8 +41,11 @@ demo: install postgis  ## generate the demo town, run the nightly flow on it, wr
 test: install postgis  ## run the whole test suite against a real PostGIS
 	$(BIN)/python -m pytest -q
 
-bench: install postgis  ## run the benchmarks and write BENCHMARKS.md / benchmarks/results.json
+bench: install postgis  ## run the benchmarks (ingest, access) and write BENCHMARKS.md / benchmarks/results.json
 	$(BIN)/python -m benchmarks.run
 
 clean:  ## remove generated data and outputs (keeps the venv and the database)
 	rm -rf demo-data out tests/artifacts
+
+bench-national: install postgis  ## national-scale benchmark on synthetic country-sized inputs (long)
+	$(BIN)/python -m benchmarks.run --only national

@@ -19,14 +19,14 @@ RESULTS = HERE / "results.json"
 REPORT = HERE.parent / "BENCHMARKS.md"
 
 
+SECTIONS = ("ingest", "access", "national")
+
+
 def _sections() -> dict:
-    """name -> callable(args) returning a list of figures; one module per section."""
-    from . import bench_ingest
+    """name -> callable(args) returning a list of figures; one module per section (benchmarks/bench_<name>.py)."""
+    import importlib
 
-    return {"ingest": bench_ingest.run}
-
-
-SECTIONS = ("ingest",)
+    return {name: importlib.import_module(f"benchmarks.bench_{name}").run for name in SECTIONS}
 
 
 def write_report(results: dict) -> None:
@@ -48,7 +48,7 @@ def write_report(results: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=1_000_000, help="verblijfsobjecten in the synthetic BAG (default 1M)")
-    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default="ingest,access", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
