@@ -3,8 +3,9 @@
 Steps (overlays in PostGIS with spatial indexes, see ``sql/plots.sql``; width test and raster
 exclusions vectorised in shapely/rasterio here):
 
-1. parcels of at least ``min_area_m2`` whose building coverage (panden that stand: in use, under
-   construction, renovation, out of use, demolition permit) is below ``max_building_coverage``;
+1. parcels (or, with an owner export, unions of adjacent parcels of the same owner) of at least
+   ``min_area_m2`` whose building coverage (BAG panden that stand: in use, under construction,
+   renovation, out of use, demolition permit; plus BGT pand polygons) is below ``max_building_coverage``;
 2. subtract buildings and exclusion areas (OSM land use/natural tags, BGT water/roads/terrain
    classes) and, when registered, raster cells above a threshold (e.g. noise Lden > 65 dB);
 3. keep what survives a morphological opening with radius ``min_width_m / 2`` (a negative buffer
@@ -103,14 +104,15 @@ def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None 
     rows = pd.DataFrame({
         "candidate_key": "perceel:" + ok["kadastrale_aanduiding"].fillna(ok["identificatie"]),
         "kind": "undeveloped_plot",
-        "source_ids": [[i] for i in ok["identificatie"]],
+        "source_ids": [list(ids) for ids in ok["ids"]],
         "municipality": [gm(g) for g in ok["gemeente"]],
         "label": ok["kadastrale_aanduiding"].to_numpy(),
         "area_m2": ok["usable_area"].round(1).to_numpy(),
         "confidence": None,
         "evidence": [list(r) for r in ok["removed"]],
-        "details": [{"perceel_id": i, "parcel_area_m2": round(float(a), 1), "building_coverage": round(float(c / a), 4) if a else None,
-                     "kadastrale_aanduiding": k}
-                    for i, a, c, k in zip(ok["identificatie"], ok["area"], ok["covered"], ok["kadastrale_aanduiding"])],
+        "details": [{"perceel_id": i, "perceel_ids": list(ids), "parcel_area_m2": round(float(a), 1),
+                     "building_coverage": round(float(c / a), 4) if a else None, "kadastrale_aanduiding": k}
+                    for i, ids, a, c, k in zip(ok["identificatie"], ok["ids"], ok["area"], ok["covered"],
+                                               ok["kadastrale_aanduiding"])],
     })
     return gpd.GeoDataFrame(rows, geometry=list(ok["usable"]), crs=28992)

@@ -1,16 +1,40 @@
--- Parcels with little building on them, minus exclusion areas. Parameters:
+-- Undeveloped plots. Parameters:
 --   :max_cov (float), :min_area (float), :osm_excl (text[] 'key=value' or 'key=*'),
 --   :bgt_excl (text[] 'laag' or 'laag:klasse'), :built_statuses (text[]).
--- Returns one row per open parcel: the parcel, its building coverage, the geometry left after
--- subtracting buildings and exclusions (usable0, not yet tested for width), and what was removed.
-WITH open AS (
-    SELECT p.identificatie, p.kadastrale_aanduiding, p.geom, ST_Area(p.geom) AS area,
-           coalesce((SELECT sum(ST_Area(ST_Intersection(p.geom, b.geom)))
-                     FROM core.pand b
-                     WHERE b.geom && p.geom AND ST_Intersects(b.geom, p.geom)
-                       AND b.status = ANY(CAST(:built_statuses AS text[]))), 0) AS covered
+-- A plot is a parcel, or (when an owner export is loaded) a union of adjacent parcels with the
+-- same owner. Buildings are BAG panden that stand plus BGT pand polygons (when BGT is loaded),
+-- unioned so a building in both registries counts once. Returns one row per open plot: its
+-- coverage, the geometry left after subtracting buildings and exclusions (usable0, before the
+-- width test) and what was removed.
+WITH owned AS (
+    SELECT p.identificatie, p.kadastrale_aanduiding, p.geom,
+           (SELECT o.owner_kind || ':' || coalesce(o.owner_name, '') FROM core.owner o
+             WHERE o.kadastrale_aanduiding = p.kadastrale_aanduiding ORDER BY o.owner_name LIMIT 1) AS owner_key
     FROM core.perceel p
-    WHERE ST_Area(p.geom) >= :min_area
+),
+clustered AS (
+    SELECT identificatie, kadastrale_aanduiding, geom, owner_key,
+           ST_ClusterDBSCAN(geom, 0.5, 1) OVER (PARTITION BY owner_key) AS cl
+    FROM owned WHERE owner_key IS NOT NULL
+),
+units AS (
+    SELECT identificatie, kadastrale_aanduiding, ARRAY[identificatie] AS ids, geom
+    FROM owned WHERE owner_key IS NULL
+    UNION ALL
+    SELECT min(identificatie), string_agg(kadastrale_aanduiding, ' + ' ORDER BY kadastrale_aanduiding),
+           array_agg(identificatie ORDER BY identificatie), ST_Multi(ST_Union(geom))
+    FROM clustered GROUP BY owner_key, cl
+),
+open AS (
+    SELECT u.*, ST_Area(u.geom) AS area,
+           coalesce((SELECT ST_Area(ST_Intersection(u.geom, ST_Union(b.g))) FROM (
+                         SELECT geom AS g FROM core.pand
+                          WHERE geom && u.geom AND ST_Intersects(geom, u.geom) AND status = ANY(CAST(:built_statuses AS text[]))
+                         UNION ALL
+                         SELECT geom FROM core.bgt_vlak
+                          WHERE laag = 'pand' AND geom && u.geom AND ST_Intersects(geom, u.geom)) b), 0) AS covered
+    FROM units u
+    WHERE ST_Area(u.geom) >= :min_area
 ),
 cand AS (
     SELECT * FROM open WHERE covered / nullif(area, 0) < :max_cov
@@ -22,7 +46,7 @@ excl AS (
     UNION ALL
     SELECT c.identificatie, 'bgt:' || g.laag || coalesce(':' || g.klasse, ''), g.geom
     FROM cand c JOIN core.bgt_vlak g ON g.geom && c.geom AND ST_Intersects(g.geom, c.geom)
-    WHERE g.laag = ANY(CAST(:bgt_excl AS text[])) OR (g.laag || ':' || g.klasse) = ANY(CAST(:bgt_excl AS text[]))
+    WHERE g.laag = 'pand' OR g.laag = ANY(CAST(:bgt_excl AS text[])) OR (g.laag || ':' || g.klasse) = ANY(CAST(:bgt_excl AS text[]))
     UNION ALL
     SELECT c.identificatie, 'bag:pand', b.geom
     FROM cand c JOIN core.pand b ON b.geom && c.geom AND ST_Intersects(b.geom, c.geom)
@@ -40,7 +64,7 @@ cut AS (
     FROM cand c LEFT JOIN excl e USING (identificatie)
     GROUP BY c.identificatie, c.geom
 )
-SELECT c.identificatie, c.kadastrale_aanduiding, c.area, c.covered, c.geom, cut.usable0,
+SELECT c.identificatie, c.kadastrale_aanduiding, c.ids, c.area, c.covered, c.geom, cut.usable0,
        coalesce((SELECT jsonb_agg(jsonb_build_object('removed', r.what, 'area_m2', round(r.area_m2::numeric, 1))
                                   ORDER BY r.what)
                  FROM removed r WHERE r.identificatie = c.identificatie AND r.area_m2 > 0.5), '[]'::jsonb) AS removed,
