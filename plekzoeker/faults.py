@@ -1,21 +1,31 @@
 """Named checkpoints where tests inject faults (kill, outage) at a known point of real work.
 
-Set ``PLEKZOEKER_PAUSE_AT=<name>`` (comma-separated names allowed) and ``PLEKZOEKER_PAUSE_FILE=<path>``:
-when the process reaches that checkpoint it writes the checkpoint name to the file and sleeps, so
-a test can SIGKILL it exactly there. Without those variables a checkpoint costs one dict lookup.
+Set ``PLEKZOEKER_PAUSE_AT`` to comma-separated checkpoint names and ``PLEKZOEKER_PAUSE_FILE`` to a
+path: when the process reaches a named checkpoint it appends the name to the file and sleeps
+(``PLEKZOEKER_PAUSE_SECONDS``, default 120), so a test can SIGKILL it exactly there. ``name#n``
+pauses at the n-th time the checkpoint is reached (e.g. ``swap#3``: the third table swap of the
+process). Without those variables a checkpoint costs one environment lookup.
 """
 from __future__ import annotations
 
 import os
 import time
+from collections import Counter
+
+_seen: Counter = Counter()
 
 
 def checkpoint(name: str) -> None:
     wanted = os.environ.get("PLEKZOEKER_PAUSE_AT")
-    if not wanted or name not in wanted.split(","):
+    if not wanted:
+        return
+    _seen[name] += 1
+    targets = wanted.split(",")
+    if name not in targets and f"{name}#{_seen[name]}" not in targets:
         return
     marker = os.environ.get("PLEKZOEKER_PAUSE_FILE")
     if marker:
         with open(marker, "a", encoding="utf-8") as fh:
-            fh.write(name + "\n")
+            fh.write(f"{name}#{_seen[name]}\n")
+            fh.flush()
     time.sleep(float(os.environ.get("PLEKZOEKER_PAUSE_SECONDS", "120")))
