@@ -18,12 +18,7 @@ os.environ.setdefault("PLEKZOEKER_HOME", str(REPO / ".plekzoeker"))
 os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["PLEKZOEKER_HOME"]) / "prefect-test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-TRUNCATE = """
-TRUNCATE core.pand, core.verblijfsobject, core.perceel, core.bgt_vlak, core.poi, core.network_node,
-         core.network_edge, core.landuse, core.signal, core.owner, result.candidate, result.access, result.score,
-         result.outreach, result.candidate_history, result.exclusion, meta.raster, meta.stage, meta.run,
-         meta.input CASCADE
-"""
+from db_helpers import TRUNCATE  # noqa: E402
 
 
 @pytest.fixture(scope="session")

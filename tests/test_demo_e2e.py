@@ -18,7 +18,7 @@ from geojson_checks import check_rfc7946
 def demo_run(engine, demo_dir, tmp_path_factory):
     """Run all stages once on the demo town; return (cfg, out_dir, summary)."""
     with engine.begin() as conn:
-        from conftest import TRUNCATE
+        from db_helpers import TRUNCATE
 
         conn.execute(sa.text(TRUNCATE))
     cfg = load_config(demo_dir / "demo.yaml")

@@ -28,7 +28,7 @@ def candidates(engine) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo_loaded(engine, demo_dir):
-    from conftest import TRUNCATE
+    from db_helpers import TRUNCATE
 
     with engine.begin() as c:
         c.execute(sa.text(TRUNCATE))

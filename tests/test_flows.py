@@ -13,7 +13,7 @@ def nightly_once(engine, demo_dir, prefect_server, tmp_path_factory):
     from plekzoeker.pipelines.flows import nightly
 
     with engine.begin() as conn:
-        from conftest import TRUNCATE
+        from db_helpers import TRUNCATE
 
         conn.execute(sa.text(TRUNCATE))
     out = tmp_path_factory.mktemp("nightly-out")

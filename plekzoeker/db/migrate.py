@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from ..errors import DatabaseError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 7_262_001
 
@@ -22,8 +24,19 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``; a no-op when it is already there."""
-    with engine.connect() as conn:
+    """Bring the schema to ``revision``; a no-op when it is already there.
+
+    Raises DatabaseError (one line, password masked) when the server cannot be reached.
+    """
+    try:
+        conn_cm = engine.connect()
+    except sa.exc.OperationalError as exc:
+        from .engine import mask_url
+
+        reason = (str(exc.orig) if exc.orig else str(exc)).strip().splitlines()[0]
+        raise DatabaseError(f"cannot reach the database at {mask_url(engine.url.render_as_string(hide_password=False))}: "
+                            f"{reason}") from None
+    with conn_cm as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
         try:
             conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS meta"))

@@ -1,29 +1,17 @@
 """SIGKILL the whole pipeline at >= 20 seeded points: outputs stay readable, every table is old or new, a rerun finishes."""
-import json
 import os
 import random
 import signal
 import time
-from pathlib import Path
 
-import pytest
 
-from conftest import FINGERPRINTS, fingerprint, record, run_driver  # noqa: F401  (reliability/conftest.py)
+from rel_helpers import FINGERPRINTS, fingerprint, published_ok, record, run_driver
 
 NAMED_POINTS = ["copy:pand#1", "copy:verblijfsobject#1", "validate:verblijfsobject#1", "swap#1", "copy:perceel#1",
                 "swap#2", "copy:network_edge#1", "copy:poi#1", "swap#3", "swap#5", "swap#8", "copy:candidate#1",
                 "swap#9", "copy:access#1", "copy:score#1", "swap#6"]
 N_RANDOM = 8
 SEED = 20261125
-
-
-def published_ok(out: Path) -> dict:
-    """Every file the latest summary names parses and has the number of features it claims."""
-    summary = json.loads((out / "latest" / "summary.json").read_text())
-    for name, n in summary["files"].items():
-        fc = json.loads((out / "latest" / name).read_text())
-        assert fc["type"] == "FeatureCollection" and len(fc["features"]) == n, name
-    return summary
 
 
 def test_killed_runs_leave_old_or_new_state(db, town_versions, tmp_path):
