@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,72 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         cfg = _deep_merge(cfg, user)
     if overrides:
         cfg = _deep_merge(cfg, overrides)
+    return validate_config(cfg)
+
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+TAG_RE = re.compile(r"^[a-z][a-z0-9_:]{0,60}(=[^=;'\"\\]{1,80})?$")
+BGT_RE = re.compile(r"^[a-z]{2,40}(:[a-z0-9 \-]{1,60})?$")
+GEBRUIKSDOELEN = {"woonfunctie", "bijeenkomstfunctie", "celfunctie", "gezondheidszorgfunctie", "industriefunctie",
+                  "kantoorfunctie", "logiesfunctie", "onderwijsfunctie", "sportfunctie", "winkelfunctie",
+                  "overige gebruiksfunctie"}
+
+
+def validate_config(cfg: dict) -> dict:
+    """Check every identifier that can end up in SQL, file names or property names against an allow-list.
+
+    Raises ConfigError naming the key and the bad value. Returns cfg for chaining.
+    """
+    from .area import normalise_municipality
+
+    def bad(key: str, value, why: str):
+        raise ConfigError(f"config {key}: {value!r} {why}")
+
+    area = cfg.get("area") or {}
+    if area.get("municipality"):
+        try:
+            normalise_municipality(area["municipality"])
+        except ValueError:
+            bad("area.municipality", area["municipality"], "is not a municipality code (GM + 4 digits)")
+    bbox = area.get("bbox")
+    if bbox is not None and (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+                             or not all(isinstance(v, (int, float)) for v in bbox)):
+        bad("area.bbox", bbox, "must be [minx, miny, maxx, maxy] in RD New")
+    acc = cfg["access"]
+    for mode in acc["modes"]:
+        if mode not in ("walk", "bike"):
+            bad("access.modes", mode, "must be walk or bike")
+    for name, c in acc["categories"].items():
+        if not NAME_RE.match(str(name)):
+            bad("access.categories", name, "must be lower-case letters, digits and _ (it becomes dist_<name>_m)")
+        for tag in c.get("tags", []):
+            if not TAG_RE.match(str(tag)):
+                bad(f"access.categories.{name}.tags", tag, "must look like key=value (OSM tag)")
+        for k in ("threshold_m", "cap_m"):
+            if not isinstance(c.get(k), (int, float)) or c[k] <= 0:
+                bad(f"access.categories.{name}.{k}", c.get(k), "must be a positive number of metres")
+        if c["cap_m"] < c["threshold_m"]:
+            bad(f"access.categories.{name}.cap_m", c["cap_m"], "must be at least threshold_m")
+    for name, w in cfg["score"]["weights"].items():
+        if not NAME_RE.match(str(name)):
+            bad("score.weights", name, "must be lower-case letters, digits and _")
+        if not isinstance(w, (int, float)) or w < 0:
+            bad(f"score.weights.{name}", w, "must be a number >= 0")
+    for d in cfg["vacancy"]["gebruiksdoelen"]:
+        if d not in GEBRUIKSDOELEN:
+            bad("vacancy.gebruiksdoelen", d, f"is not a BAG gebruiksdoel ({', '.join(sorted(GEBRUIKSDOELEN))})")
+    for tag in cfg["plots"]["exclude_osm"]:
+        if not TAG_RE.match(str(tag)):
+            bad("plots.exclude_osm", tag, "must look like key=value or key=*")
+    for item in cfg["plots"]["exclude_bgt"]:
+        if not BGT_RE.match(str(item)):
+            bad("plots.exclude_bgt", item, "must look like laag or laag:klasse")
+    for name in (cfg["plots"].get("exclude_raster") or {}):
+        if not NAME_RE.match(str(name)):
+            bad("plots.exclude_raster", name, "must be lower-case letters, digits and _")
+    for kind in ((cfg.get("inputs") or {}).get("rasters") or {}):
+        if not NAME_RE.match(str(kind)):
+            bad("inputs.rasters", kind, "must be lower-case letters, digits and _")
     return cfg
 
 

@@ -1,0 +1,28 @@
+"""File paths that GDAL can open whatever their name."""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+# GDAL/pyogrio split a path at ';' (and treat a leading '<DRIVER>:' as a driver prefix)
+_UNSAFE = (";",)
+
+
+@contextmanager
+def gdal_path(path: str | Path) -> Iterator[str]:
+    """Yield a path GDAL opens as this file: the path itself, or a symlink with a safe name beside nothing else.
+
+    File names with spaces, quotes and unicode are fine for GDAL; a ';' is not, so such a file is
+    reached through a temporary symlink (removed afterwards).
+    """
+    p = str(path)
+    if not any(c in p for c in _UNSAFE):
+        yield p
+        return
+    with tempfile.TemporaryDirectory(prefix="plekzoeker-") as tmp:
+        link = Path(tmp) / ("input" + "".join(Path(p).suffixes[-2:]).replace(";", "_"))
+        os.symlink(os.path.abspath(p), link)
+        yield str(link)
