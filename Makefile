@@ -8,7 +8,7 @@ export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
 export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install postgis db-start db-stop bench bench-national clean help
+.PHONY: demo test install postgis db-start db-stop bench bench-national reliability-report clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -49,3 +49,6 @@ clean:  ## remove generated data and outputs (keeps the venv and the database)
 
 bench-national: install postgis  ## national-scale benchmark on synthetic country-sized inputs (long)
 	$(BIN)/python -m benchmarks.run --only national
+
+reliability-report:  ## copy the reliability figures of the last `make test` into benchmarks/results.json
+	$(BIN)/python scripts/reliability_report.py

@@ -1,0 +1,27 @@
+"""Copy what the reliability tests measured (tests/artifacts/reliability.json, written by `make test`)
+into benchmarks/results.json under "reliability".
+
+    python scripts/reliability_report.py
+"""
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "tests" / "artifacts" / "reliability.json"
+DST = REPO / "benchmarks" / "results.json"
+
+if __name__ == "__main__":
+    if not SRC.exists():
+        sys.exit(f"{SRC} not found: run `make test` first (the reliability tests write it)")
+    measured = json.loads(SRC.read_text())
+    results = json.loads(DST.read_text()) if DST.exists() else {}
+    kills = measured.get("kill_points", {})
+    hostile = measured.get("hostile_inputs", {})
+    results["reliability"] = {
+        "kill_points_survived": kills.get("survived"), "kill_points_tried": kills.get("tried"),
+        "bad_inputs_refused_cleanly": hostile.get("refused_or_handled"), "bad_inputs_tried": hostile.get("tried"),
+        "details": measured,
+    }
+    DST.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["reliability"], indent=2))
