@@ -26,3 +26,24 @@ def gdal_path(path: str | Path) -> Iterator[str]:
         link = Path(tmp) / ("input" + "".join(Path(p).suffixes[-2:]).replace(";", "_"))
         os.symlink(os.path.abspath(p), link)
         yield str(link)
+
+
+def gdal_safe(reader):
+    """Decorator for reader generators ``reader(path, ...)``: open odd file names through ``gdal_path``,
+    and keep the user's own path in every error message."""
+    import functools
+
+    from .errors import SourceError
+
+    @functools.wraps(reader)
+    def wrapper(path, *args, **kwargs):
+        with gdal_path(path) as safe:
+            if safe == str(path):
+                yield from reader(path, *args, **kwargs)
+                return
+            try:
+                yield from reader(safe, *args, **kwargs)
+            except SourceError as exc:
+                raise SourceError(path, exc.problem.replace(safe, str(path))) from None
+
+    return wrapper

@@ -103,6 +103,7 @@ from pyproj import CRS
 
 from ..area import Area
 from ..errors import SourceError
+from ..paths import gdal_safe
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +365,7 @@ def _source_errors(path: str | Path, what: str) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- public readers
 
+@gdal_safe
 def read_bag_pand(path: str | Path, area: Area | None = None,
                   chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield BAG buildings (core.pand columns, EPSG:28992) from a BAG GeoPackage or LVBAG extract."""
@@ -375,6 +377,7 @@ def read_bag_pand(path: str | Path, area: Area | None = None,
         yield from _lvbag_pand(path, kind, area, chunk_size)
 
 
+@gdal_safe
 def read_bag_verblijfsobject(path: str | Path, area: Area | None = None,
                              chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield BAG units (core.verblijfsobject columns, EPSG:28992) from a BAG GeoPackage or LVBAG extract."""

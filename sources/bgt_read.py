@@ -54,6 +54,7 @@ import pandas as pd
 
 from ..area import Area
 from ..errors import SourceError
+from ..paths import gdal_safe
 from .bag_read import (
     _check_chunk_size,
     _check_xml_complete,
@@ -63,7 +64,14 @@ from .bag_read import (
     _text,
     _zip_entries,
 )
-from .brk_read import _gfs_template, _gml_crs, _gml_frames, _polygonal, _read_head, _srs_name
+from .brk_read import (
+    _gfs_template,
+    _gml_crs,
+    _gml_frames,
+    _polygonal,
+    _read_head,
+    _srs_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,7 @@ _MEMBER_RE = re.compile(
 _GEOM_RE = re.compile(rb"<(?:[\w.-]+:)?(geometrie2d[\w.-]*)[\s>]")
 
 
+@gdal_safe
 def read_bgt(path: str | Path, layers: Sequence[str] = BGT_LAYERS, area: Area | None = None,
              chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield current BGT surfaces (core.bgt_vlak columns, EPSG:28992) of the requested layers."""

@@ -61,6 +61,7 @@ from pyproj import CRS
 
 from ..area import Area
 from ..errors import SourceError
+from ..paths import gdal_safe
 from .bag_read import (
     RD_NEW,
     _batches,
@@ -182,6 +183,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- public reader
 
+@gdal_safe
 def read_perceel(path: str | Path, area: Area | None = None,
                  chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield BRK parcels (core.perceel columns, EPSG:28992) from a kadastrale kaart GML or GeoPackage."""
