@@ -28,14 +28,21 @@ and ``beyond_cap`` (the nearest POI is farther than ``cap_m``; since everything 
 connected component this is also the only way a snapped POI can be "unreachable").
 
 ``count_within`` (how many POIs of the category lie within ``count_within_m`` network distance,
-snap distances included) cannot come out of a min-only run, so it is computed by bounded local
-searches: an edge is never shorter than ``len_ratio`` times the straight line between its end nodes
-(``len_ratio`` is measured when the graph is built; it is 1 for OSM geometry lengths), so a path of
-length L from a node stays inside the disc of radius ``L / len_ratio`` around it. For each node on
-the *smaller* side (candidate nodes or POI nodes, after dropping those with no counterpart inside
-that disc) one Dijkstra runs on the subgraph induced by the disc, with ``limit=L``. The work is
-``min(#candidates, #POIs) x (nodes in a disc)``, independent of the size of the graph — a few
-milliseconds per 1,000 m disc on a city street grid — and exact (tested against networkx).
+snap distances included) cannot come out of a min-only run. It is exact either way, by the cheaper
+of two methods (a cost estimate picks; :data:`COUNT_METHOD` forces one):
+
+* ``classes``: an edge is never shorter than ``len_ratio`` times the straight line between its end
+  nodes (``len_ratio`` is measured when the graph is built; 1 for OSM geometry lengths), so a node
+  within network distance L of a POI lies within L / len_ratio of it. The POI nodes are coloured
+  greedily so that two of one colour lie more than twice that apart; then one ``min_only``
+  Dijkstra per colour (``limit`` L) reaches every node from at most one POI of the colour and names
+  it (scipy's ``sources``), which gives every (candidate, POI) pair within the radius exactly once.
+  A handful of colours on a street grid (about 6-10 for national stop densities). The same runs give
+  the exact POI distance of every node within L, so the nearest-distance search then starts from
+  the edge of that region and does not search it again (when it covers enough of the graph).
+* ``local``: for each node on the smaller side (after dropping those with no counterpart in reach)
+  one Dijkstra on the subgraph induced by the disc it can reach. Used when the graph has an edge
+  shorter than the straight line to zero (no bound) or when there would be very many colours.
 """
 from __future__ import annotations
 
@@ -233,11 +240,12 @@ def snap(graph: Graph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, n
 
 
 def _super_source_dijkstra(csr: sp.csr_array, src_nodes: np.ndarray, src_off: np.ndarray,
-                           limit: float) -> np.ndarray:
+                           limit: float, into: np.ndarray | None = None) -> np.ndarray:
     """Distance from the nearest source to every node, a source ``i`` starting at ``src_off[i]``.
 
     Adds node ``n`` with an edge to each source node (weight = the smallest offset at that node) and
-    runs one Dijkstra from it. Returns float64 (n,), inf beyond ``limit``.
+    runs one Dijkstra from it. ``into``: optional bool mask; only edges into those nodes are kept (the
+    search never enters the others). Returns float64 (n,), inf beyond ``limit``.
     """
     n = csr.shape[0]
     order = np.lexsort((src_off, src_nodes))
@@ -245,12 +253,52 @@ def _super_source_dijkstra(csr: sp.csr_array, src_nodes: np.ndarray, src_off: np
     first = np.ones(len(s_nodes), dtype=bool)
     first[1:] = s_nodes[1:] != s_nodes[:-1]
     s_nodes, s_off = s_nodes[first], s_off[first]
-    indptr = np.append(csr.indptr, csr.indptr[-1] + len(s_nodes)).astype(csr.indptr.dtype, copy=False)
-    aug = sp.csr_array((np.concatenate([csr.data, s_off]),
-                        np.concatenate([csr.indices, s_nodes.astype(csr.indices.dtype)]), indptr),
+    data, indices, indptr = csr.data, csr.indices, csr.indptr
+    if into is not None:
+        keep = into[indices]
+        data, indices = data[keep], indices[keep]
+        indptr = np.concatenate([[0], np.cumsum(keep)])[indptr]
+    indptr = np.append(indptr, indptr[-1] + len(s_nodes)).astype(csr.indptr.dtype, copy=False)
+    aug = sp.csr_array((np.concatenate([data, s_off]), np.concatenate([indices, s_nodes.astype(indices.dtype)]), indptr),
                        shape=(n + 1, n + 1))
     d = dijkstra(aug, directed=True, indices=n, limit=limit)
     return d[:n]
+
+
+def _nearest(csr: sp.csr_array, p_node: np.ndarray, p_snap: np.ndarray, cap: float, known: _Known | None) -> np.ndarray:
+    """POI snap + network distance from the nearest POI to every node (inf beyond ``cap``).
+
+    ``known``: exact distances up to ``known.limit`` already found by the count searches; then the
+    search starts from the edge of that region (its nodes with an edge out of it, at their known
+    distance, plus any POI outside it) and never re-enters it, so the nodes near POIs are not searched
+    twice. Exact: the shortest path to a node outside the region leaves it for good at such an edge,
+    or starts at a POI outside it.
+    """
+    if known is None:
+        return _super_source_dijkstra(csr, p_node, p_snap, limit=cap)
+    if known.limit >= cap:
+        return np.where(known.dist <= cap, known.dist, np.inf)
+    inside = known.dist <= known.limit
+    if inside.mean() < SEED_MIN_SHARE:     # too little to skip to pay for the set-up: search it all
+        return _super_source_dijkstra(csr, p_node, p_snap, limit=cap)
+    leaves = np.concatenate([[0], np.cumsum(~inside[csr.indices])])          # edges leaving, per row
+    edge = inside & (leaves[csr.indptr[1:]] > leaves[csr.indptr[:-1]])
+    seeds = np.flatnonzero(edge)
+    out = ~inside[p_node]                # a POI whose own snap exceeds the limit starts outside
+    far = _super_source_dijkstra(csr, np.concatenate([seeds, p_node[out]]),
+                                 np.concatenate([known.dist[seeds], p_snap[out]]), limit=cap, into=~inside)
+    return np.where(inside, known.dist, far)
+
+
+SEED_MIN_SHARE = 0.3     # reuse the count searches when they settled at least this share of the nodes
+
+
+@dataclass
+class _Known:
+    """Exact POI distance (snap included) of every node whose distance is at most ``limit`` (else > limit)."""
+
+    dist: np.ndarray
+    limit: float
 
 
 def _access_snapped(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
@@ -277,17 +325,18 @@ def _access_snapped(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node
         return AccessResult(dist, reason, count)
     if not c_ok.any():
         return AccessResult(dist, reason, count)
+    pn, ps = p_node[p_ok], p_snap[p_ok]
+    known = None
+    if count is not None:
+        count[c_ok], known = _count_within(graph, c_node[c_ok], c_snap[c_ok], pn, ps, float(count_within_m), direction)
     # candidate -> POI is POI -> candidate on the transposed graph
     csr = graph.reverse() if direction == "to_poi" else graph.csr
-    pn, ps = p_node[p_ok], p_snap[p_ok]
-    d_node = _super_source_dijkstra(csr, pn, ps, limit=cap_m)
+    d_node = _nearest(csr, pn, ps, cap_m, known)
     total = c_snap[c_ok] + d_node[c_node[c_ok]]
     within = np.isfinite(total) & (total <= cap_m)
     ci = np.flatnonzero(c_ok)
     dist[ci[within]] = total[within]
     reason[ci[~within]] = BEYOND_CAP
-    if count is not None:
-        count[c_ok] = _count_within(graph, c_node[c_ok], c_snap[c_ok], pn, ps, float(count_within_m), direction)
     return AccessResult(dist, reason, count)
 
 
@@ -308,42 +357,140 @@ def nearest_distances(graph: Graph, pois_xy: np.ndarray, cands_xy: np.ndarray, c
 
 
 # --------------------------------------------------------------------------------------------------
-# count within a radius: bounded local searches from the smaller side
+# count within a radius: classes of far-apart POIs, or bounded local searches
+
+COUNT_METHOD: str | None = None     # force "classes" or "local" (tests); None picks the cheaper
 
 
 def _count_within(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
-                  radius: float, direction: str) -> np.ndarray:
-    """Per candidate: #POIs with ``c_snap + d(candidate -> POI) + p_snap <= radius`` (all snapped)."""
-    counts = np.zeros(len(c_node), dtype=np.int64)
-    if len(c_node) == 0 or len(p_node) == 0 or radius < 0:
-        return counts
-    ratio = graph.len_ratio
-    c_min, p_min = float(c_snap.min()), float(p_snap.min())
+                  radius: float, direction: str, method: str | None = None) -> tuple[np.ndarray, _Known | None]:
+    """Per candidate: #POIs with ``c_snap + d(candidate -> POI) + p_snap <= radius`` (all snapped).
 
-    def reach(budget: np.ndarray) -> np.ndarray:   # straight-line bound for a network budget (+ rounding slack)
+    ``method`` (default :data:`COUNT_METHOD`, else the cheaper by a cost estimate; both exact):
+    ``classes`` — a few whole-graph runs, one per class of POIs lying far enough apart that a node
+    is within reach of at most one POI of the class (see :func:`_count_classes`); it also returns the
+    exact POI distance of every node within reach (``_Known``), which :func:`_nearest` reuses.
+    ``local`` — one small search per node of the smaller side, on the subgraph of the disc it can reach.
+    """
+    counts = np.zeros(len(c_node), dtype=np.int64)
+    limit = radius - float(c_snap.min()) - float(p_snap.min())     # the longest network path that can count
+    if len(c_node) == 0 or len(p_node) == 0 or limit < 0:
+        return counts, None
+    ratio = graph.len_ratio
+
+    def reach(budget):   # straight-line bound for a network budget (+ rounding slack)
         return budget / ratio * (1 + 1e-9) + 1e-6 if ratio > 0 else np.where(budget >= 0, np.inf, -1.0)
 
-    # drop nodes with no counterpart within reach; iterate over the smaller remaining side
-    c_tree, p_tree = cKDTree(graph.xy[c_node]), cKDTree(graph.xy[p_node])
-    c_r = reach(radius - c_snap - p_min)
-    p_r = reach(radius - p_snap - c_min)
-    c_act = (c_r >= 0) & (_ball_counts(p_tree, graph.xy[c_node], c_r) > 0)
-    p_act = (p_r >= 0) & (_ball_counts(c_tree, graph.xy[p_node], p_r) > 0)
-    n_c = len(np.unique(c_node[c_act]))
-    n_p = len(np.unique(p_node[p_act]))
-    if n_c == 0 or n_p == 0:
-        return counts
     to_poi = direction == "to_poi"
-    a_is_cand = n_c <= n_p
-    if a_is_cand:    # from candidates: candidate -> POI on the graph (to_poi) or on its transpose
-        csr = graph.csr if to_poi else graph.reverse()
-        a_node, a_snap, a_pts = c_node, c_snap, np.flatnonzero(c_act)
-        b_node, b_snap, b_tree, b_min = p_node, p_snap, p_tree, p_min
-    else:            # from POIs: POI -> candidate on the transpose (to_poi) or on the graph
-        csr = graph.reverse() if to_poi else graph.csr
-        a_node, a_snap, a_pts = p_node, p_snap, np.flatnonzero(p_act)
-        b_node, b_snap, b_tree, b_min = c_node, c_snap, c_tree, c_min
+    p_csr = graph.reverse() if to_poi else graph.csr      # POI -> candidate
+    method = method or COUNT_METHOD
+    if ratio <= 0:
+        method = "local"           # no straight-line bound, so no classes
+    src = classes = None
+    if method != "local":
+        src = np.unique(p_node)
+        classes = _color(graph.xy[src], 2 * float(reach(limit)))
+    if method is None:
+        method = _cheaper(graph, src, classes, c_node, p_node, float(reach(limit)))
+    if method == "classes":
+        known = _count_classes(p_csr, src, classes, p_node, p_snap, c_node, c_snap, radius, limit, counts)
+        return counts, known
+    # local: drop points with no counterpart within reach; search from the side with fewer nodes left
+    c_min, p_min = float(c_snap.min()), float(p_snap.min())
+    c_tree, p_tree = cKDTree(graph.xy[c_node]), cKDTree(graph.xy[p_node])
+    c_act = _ball_counts(p_tree, graph.xy[c_node], reach(radius - c_snap - p_min)) > 0
+    p_act = _ball_counts(c_tree, graph.xy[p_node], reach(radius - p_snap - c_min)) > 0
+    if not c_act.any() or not p_act.any():
+        return counts, None
+    if len(np.unique(c_node[c_act])) <= len(np.unique(p_node[p_act])):   # candidate -> POI
+        _count_local(graph, graph.csr if to_poi else graph.reverse(), c_node, c_snap, np.flatnonzero(c_act),
+                     p_node, p_snap, p_tree, radius, reach, counts, a_is_cand=True)
+    else:                                                                 # POI -> candidate
+        _count_local(graph, p_csr, p_node, p_snap, np.flatnonzero(p_act), c_node, c_snap, c_tree, radius, reach,
+                     counts, a_is_cand=False)
+    return counts, None
 
+
+def _color(xy: np.ndarray, sep: float) -> np.ndarray:
+    """Greedy colouring (most conflicts first): points of one colour are more than ``sep`` apart."""
+    colors = np.zeros(len(xy), dtype=np.int64)
+    pairs = cKDTree(xy).query_pairs(sep, output_type="ndarray")
+    if len(pairs) == 0:
+        return colors
+    u = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    v = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    order = np.argsort(u, kind="stable")
+    nbrs = v[order].tolist()
+    indptr = np.searchsorted(u[order], np.arange(len(xy) + 1))
+    deg = np.diff(indptr)
+    colors[deg > 0] = -1                              # not coloured yet
+    ptr = indptr.tolist()
+    col = colors.tolist()
+    for i in np.argsort(-deg, kind="stable")[: int((deg > 0).sum())].tolist():
+        used = {col[j] for j in nbrs[ptr[i]:ptr[i + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        col[i] = c
+    return np.asarray(col, dtype=np.int64)
+
+
+def _cheaper(graph: Graph, src: np.ndarray, classes: np.ndarray, c_node: np.ndarray, p_node: np.ndarray,
+             reach_m: float) -> str:
+    """``classes`` or ``local`` by a rough cost model (seconds, measured on scipy's Dijkstra).
+
+    classes: one O(nodes) start-up per class (the node searches it adds are paid back by the
+    nearest-distance search it shortens); local: per source node a call overhead plus the disc.
+    """
+    k = int(classes.max()) + 1
+    n_small = min(len(np.unique(c_node)), len(src))
+    sample = src[:: max(1, len(src) // 200)]
+    disc = float(np.mean(graph.kdtree.query_ball_point(graph.xy[sample], reach_m, return_length=True)))
+    classes_cost = k * graph.n_nodes * 5e-9
+    local_cost = n_small * (60e-6 + disc * 0.3e-6)
+    return "classes" if classes_cost <= local_cost else "local"
+
+
+def _count_classes(p_csr: sp.csr_array, src: np.ndarray, classes: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
+                   c_node: np.ndarray, c_snap: np.ndarray, radius: float, limit: float, counts: np.ndarray) -> _Known:
+    """One multi-source Dijkstra (``limit``) per class of POI nodes lying more than twice the reach apart.
+
+    Within ``limit`` a node is then reached from at most one POI node of the class, and scipy's
+    ``min_only`` run names it (``sources``): each (candidate, POI) pair within the radius is found
+    exactly once, and ``min(POI snap + distance)`` over the classes is the exact POI distance of
+    every node where it is at most ``limit``.
+    """
+    n = p_csr.shape[0]
+    order = np.argsort(p_node, kind="stable")
+    p_sorted, p_nodes_sorted = order, p_node[order]
+    snap_at = np.full(n, np.inf)                      # smallest POI snap per node
+    np.minimum.at(snap_at, p_node, p_snap)
+    best = np.full(n, np.inf)
+    for k in range(int(classes.max()) + 1):
+        d, _, reached_from = dijkstra(p_csr, directed=True, indices=src[classes == k], min_only=True, limit=limit,
+                                      return_predecessors=True)
+        hit_nodes = np.flatnonzero(d <= limit)
+        best[hit_nodes] = np.minimum(best[hit_nodes], d[hit_nodes] + snap_at[reached_from[hit_nodes]])
+        d_c = d[c_node]
+        hit = np.flatnonzero(d_c <= limit)            # candidates with a POI node of this class in reach
+        if len(hit) == 0:
+            continue
+        s_node = reached_from[c_node[hit]]
+        lo = np.searchsorted(p_nodes_sorted, s_node, side="left")
+        m = np.searchsorted(p_nodes_sorted, s_node, side="right") - lo      # POIs at that node
+        c_idx = np.repeat(hit, m)
+        p_idx = p_sorted[np.repeat(lo, m) + (np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m))]
+        ok = c_snap[c_idx] + d_c[c_idx] + p_snap[p_idx] <= radius
+        np.add.at(counts, c_idx[ok], 1)
+    return _Known(best, limit)
+
+
+def _count_local(graph: Graph, csr: sp.csr_array, a_node: np.ndarray, a_snap: np.ndarray, a_pts: np.ndarray,
+                 b_node: np.ndarray, b_snap: np.ndarray, b_tree: cKDTree, radius: float, reach, counts: np.ndarray,
+                 a_is_cand: bool) -> None:
+    """One Dijkstra per node of side ``a`` (its active points ``a_pts``) on the subgraph induced by the
+    disc it can reach; adds the pairs within ``radius`` to ``counts`` (per candidate)."""
+    b_min = float(b_snap.min())
     pos = np.full(graph.n_nodes, -1, dtype=np.int64)    # global -> local index, reset after each search
     order = np.argsort(a_node[a_pts], kind="stable")
     a_sorted = a_pts[order]
@@ -375,7 +522,6 @@ def _count_within(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node: 
             counts[grp] += ok.sum(axis=1)
         else:
             np.add.at(counts, b_pts, ok.sum(axis=0))
-    return counts
 
 
 def _ball_counts(tree: cKDTree, xy: np.ndarray, r: np.ndarray) -> np.ndarray:

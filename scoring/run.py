@@ -1,11 +1,14 @@
 """The score stage: network access, constraints and the composite score into result.access/score.
 
-Reads only core.* and result.candidate, so changing a weight and rerunning needs no ingest or detect.
+Reads only core.*, meta.* and result.candidate, so changing a weight and rerunning needs no ingest or
+detect. The street graph of each mode comes from the graph cache when the OSM input is unchanged
+(see :mod:`plekzoeker.scoring.graph_cache`); the graph tables are read only when a mode misses.
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 
 import geopandas as gpd
 import pandas as pd
@@ -13,8 +16,9 @@ import sqlalchemy as sa
 
 from ..db.load import TableSpec, replace_tables
 from ..sources.rasters import registered_rasters
-from .access import access_table, build_graph
-from .constraints import zonal_stats
+from .access import Graph, access_table, build_graph
+from .constraints import vector_context, zonal_stats
+from .graph_cache import cached_graph
 from .score import compute_scores
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,17 @@ SCORE = TableSpec(table="score", schema="result",
                            "excluded_reason", "run_id"),
                   geometry=None, id_column="candidate_key", required=False)
 
+CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, ST_X(access_point) AS x, "
+                  "ST_Y(access_point) AS y, geom FROM result.candidate ORDER BY candidate_key")
+# rasters whose zonal statistics become criteria: kind -> {statistic: criterion}
+RASTER_CRITERIA = {"noise_lden": {"mean": "noise_lden_db", "max": "noise_lden_max_db"},
+                   "flood_depth": {"max": "flood_depth_max_m"}}
+
+
+def access_rows(access: pd.DataFrame) -> pd.DataFrame:
+    """The access table in result.access column order (the loader writes a NaN distance as NULL)."""
+    return access[list(ACCESS.columns)] if len(access) else access
+
 
 def read_graph_tables(conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.read_sql(sa.text("SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node"), conn)
@@ -34,51 +49,105 @@ def read_graph_tables(conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     return nodes, edges
 
 
-def run_score(engine: sa.Engine, cfg: dict, run_id: int) -> dict:
+def graphs(engine: sa.Engine, modes: list[str], cache_dir=None) -> dict[str, Graph]:
+    """The street graph of every mode, from the cache or built from core.network_* (read once)."""
+    tables: list = []
+
+    def build(mode: str):
+        def go() -> Graph:
+            if not tables:
+                with engine.connect() as conn:
+                    tables.append(read_graph_tables(conn))
+            t0 = time.perf_counter()
+            g = build_graph(*tables[0], mode=mode)
+            log.info("%s graph: built in %.1fs (%d nodes)", mode, time.perf_counter() - t0, g.n_nodes)
+            return g
+        return go
+
+    out = {}
+    with engine.connect() as conn:
+        for mode in modes:
+            out[mode], _ = cached_graph(conn, mode, build(mode), cache_dir)
+    return out
+
+
+def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Raw context criteria per candidate_key (index): raster zonal statistics of the registered
+    rasters in :data:`RASTER_CRITERIA` and the vector context (distance to the nearest residential
+    area, other candidates within ``score.context_radius_m``, default 1,000 m).
+
+    ``cands``: candidate_key + geometry; read from result.candidate when not given.
+    """
+    if cands is None:
+        with engine.connect() as conn:
+            cands = gpd.read_postgis(sa.text("SELECT candidate_key, geom FROM result.candidate ORDER BY candidate_key"),
+                                     conn, geom_col="geom")
+    ctx = pd.DataFrame(index=pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key"))
+    if cands.empty:
+        return ctx
+    rasters = registered_rasters(engine)
+    geoms = cands.geometry.to_numpy()
+    for kind, wanted in RASTER_CRITERIA.items():
+        if kind in rasters:
+            zs = zonal_stats(rasters[kind], geoms, tuple(wanted))
+            for stat, name in wanted.items():
+                ctx[name] = zs[stat].to_numpy()
+    with engine.connect() as conn:
+        vc = vector_context(conn, float(cfg["score"].get("context_radius_m", 1000.0))).set_index("candidate_key")
+    ctx["dist_residential_m"] = vc["dist_residential_m"].reindex(ctx.index)
+    ctx["candidates_nearby"] = vc["candidates_nearby"].reindex(ctx.index)
+    return ctx
+
+
+def category_specs(acfg: dict) -> dict[str, dict]:
+    """The access categories of the config as :func:`access_table` takes them."""
+    return {k: {"threshold_m": float(v["threshold_m"]), "cap_m": float(v["cap_m"]),
+                **({"count_within_m": v["count_within_m"]} if "count_within_m" in v else {})}
+            for k, v in acfg["categories"].items()}
+
+
+def score_rows(scores: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    """compute_scores' frame as result.score rows: dicts as JSON, NaN as NULL, the run id."""
+    if not len(scores):
+        return pd.DataFrame(columns=list(SCORE.columns))
+    scores = scores.assign(run_id=run_id)
+    for col in ("criteria", "subscores", "weights"):
+        scores[col] = [json.dumps(v) for v in scores[col]]
+    for col in ("rank", "rank_municipality", "score"):
+        scores[col] = scores[col].astype(object).where(scores[col].notna(), None)
+    return scores
+
+
+def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict:
     """Compute access for every mode and category, constraints and scores; replace the result tables."""
     with engine.connect() as conn:
-        cands = gpd.read_postgis(sa.text(
-            "SELECT candidate_key, kind, municipality, area_m2, confidence, ST_X(access_point) AS x, ST_Y(access_point) AS y, geom "
-            "FROM result.candidate ORDER BY candidate_key"), conn, geom_col="geom")
+        cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
         pois = pd.read_sql(sa.text("SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi"), conn)
-        nodes, edges = read_graph_tables(conn)
+        has_graph = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM core.network_edge)")).scalar()
     if cands.empty:
         log.warning("score: no candidates to score")
     acfg = cfg["access"]
-    cats = {k: {"threshold_m": float(v["threshold_m"]), "cap_m": float(v["cap_m"])} for k, v in acfg["categories"].items()}
+    cats = category_specs(acfg)
     tables = []
-    for mode in acfg["modes"]:
-        if edges.empty or cands.empty:
-            break
-        graph = build_graph(nodes, edges, mode=mode)
-        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]))
-        tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
-        log.info("score: %s graph %d nodes; access for %d candidates x %d categories", mode, len(graph.node_ids),
-                 len(cands), len(cats))
+    if has_graph and len(cands):
+        for mode, graph in graphs(engine, list(acfg["modes"]), cache_dir).items():
+            t0 = time.perf_counter()
+            tables.append(access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats,
+                                       max_snap_m=float(acfg["max_snap_m"])))
+            log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
+                     time.perf_counter() - t0)
     access = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(ACCESS.columns))
     main_mode = acfg["modes"][0]
     dist = (access[access["mode"] == main_mode].pivot(index="candidate_key", columns="category", values="dist_m")
             if len(access) else pd.DataFrame())
-    noise = None
-    rasters = registered_rasters(engine)
-    if "noise_lden" in rasters and len(cands):
-        zs = zonal_stats(rasters["noise_lden"], cands.geometry.to_numpy(), ("mean", "max"))
-        noise = pd.Series(zs["mean"].to_numpy(), index=cands["candidate_key"])
-    scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, noise, cfg) if len(cands) else \
-        pd.DataFrame(columns=list(SCORE.columns))
-    if len(scores):
-        scores = scores.assign(run_id=run_id)
-        for col in ("criteria", "subscores", "weights"):
-            scores[col] = [json.dumps(v) for v in scores[col]]
-        scores["rank"] = scores["rank"].astype(object).where(scores["rank"].notna(), None)
-        scores["rank_municipality"] = scores["rank_municipality"].astype(object).where(scores["rank_municipality"].notna(), None)
-        scores["score"] = scores["score"].astype(object).where(scores["score"].notna(), None)
-    access_out = access[list(ACCESS.columns)].copy() if len(access) else access
-    if len(access_out):
-        access_out["dist_m"] = access_out["dist_m"].astype(object).where(access_out["dist_m"].notna(), None)
+    if len(cands):
+        context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
+        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context)
+    else:
+        scores = pd.DataFrame(columns=list(SCORE.columns))
+    scores = score_rows(scores, run_id)
+    access_out = access_rows(access)
     replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores]}, run_id, "score")
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
     return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"])}
-
-

@@ -4,12 +4,20 @@ Decays (documented in the README):
 - distance criteria: 1 at or below ``threshold_m``, linear to 0 at ``cap_m``, 0 beyond or unreachable;
 - ``area``: area / ``area_full_m2`` capped at 1;
 - ``vacancy_confidence``: the confidence itself (vacant buildings only);
-- ``noise``: 1 at or below ``noise_good_db``, linear to 0 at ``noise_bad_db`` (only when a noise raster is registered).
+- ``noise``: 1 at or below ``noise_good_db``, linear to 0 at ``noise_bad_db`` (mean Lden; only when a
+  noise raster is registered);
+- ``residential``: straight-line distance to the nearest residential area, 1 within
+  ``residential_good_m`` (default 500 m), linear to 0 at ``residential_bad_m`` (default 2,000 m); only
+  when residential areas are loaded. Weight 0 unless configured, but always in the breakdown.
+
+Context that is stored raw (``criteria``) without a sub-score: ``noise_lden_max_db``,
+``flood_depth_max_m`` (when a flood_depth raster is registered) and ``candidates_nearby``.
 
 score = sum(w_c * s_c) / sum(w_c) over the criteria that apply to the candidate, so a plot is not
-punished for having no vacancy confidence. Hard constraints (e.g. mean Lden above a limit) exclude
-the candidate with the reason kept: score and rank stay empty. Ranks are dense by score (ties
-broken by candidate key, so a rerun gives the same order), overall and per municipality.
+punished for having no vacancy confidence. Hard constraints (mean Lden above
+``hard_exclude.noise_lden_above_db``, max flood depth above ``hard_exclude.flood_depth_above_m``)
+exclude the candidate with the reasons kept: score and rank stay empty. Ranks are dense by score
+(ties broken by candidate key, so a rerun gives the same order), overall and per municipality.
 """
 from __future__ import annotations
 
@@ -35,12 +43,16 @@ def linear_between(x: np.ndarray, good: float, bad: float) -> np.ndarray:
     return np.where(np.isnan(x), np.nan, s)
 
 
-def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | None, cfg: dict) -> pd.DataFrame:
+def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | None, cfg: dict,
+                   context: pd.DataFrame | None = None) -> pd.DataFrame:
     """Score candidates.
 
     ``cands``: candidate_key, kind, municipality, area_m2, confidence.
     ``dist``: index candidate_key, one column per access category (metres, NaN when unreachable).
     ``noise``: mean Lden per candidate_key or None when no noise raster is registered.
+    ``context``: optional, index candidate_key; any of the columns ``noise_lden_db`` (mean Lden, used
+    when ``noise`` is None), ``noise_lden_max_db``, ``flood_depth_max_m``, ``dist_residential_m``,
+    ``candidates_nearby`` (see :func:`plekzoeker.scoring.run.context_frame`).
     Returns candidate_key, criteria, subscores, weights (dicts), score, rank, rank_municipality, excluded_reason.
     """
     scfg, acfg = cfg["score"], cfg["access"]["categories"]
@@ -58,30 +70,55 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     conf = pd.to_numeric(df["confidence"], errors="coerce").to_numpy(dtype=float)
     crit["vacancy_confidence"] = conf
     sub["vacancy_confidence"] = conf  # NaN for plots: criterion does not apply
+    ctx = context if context is not None else pd.DataFrame(index=df.index)
+    if noise is None and "noise_lden_db" in ctx.columns:
+        noise = ctx["noise_lden_db"]
     if noise is not None:
-        nz = noise.reindex(df.index).to_numpy(dtype=float)
+        nz = pd.to_numeric(noise.reindex(df.index), errors="coerce").to_numpy(dtype=float)
         crit["noise_lden_db"] = nz
         sub["noise"] = linear_between(nz, float(scfg["noise_good_db"]), float(scfg["noise_bad_db"]))
+    for col in CONTEXT_CRITERIA:
+        if col in ctx.columns:
+            crit[col] = pd.to_numeric(ctx[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
+    if "dist_residential_m" in crit:
+        sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg.get("residential_good_m", 500.0)),
+                                            float(scfg.get("residential_bad_m", 2000.0)))
     names = [k for k in sub if weights_cfg.get(k, 0.0) > 0]
     S = np.column_stack([sub[k] for k in names]) if names else np.zeros((n, 0))
     W = np.array([weights_cfg[k] for k in names])
     applies = ~np.isnan(S)
     wsum = (applies * W).sum(axis=1)
     score = np.where(wsum > 0, np.nansum(np.where(applies, S * W, 0.0), axis=1) / np.where(wsum > 0, wsum, 1), np.nan)
-    excluded = np.full(n, None, dtype=object)
-    limit = (scfg.get("hard_exclude") or {}).get("noise_lden_above_db")
-    if noise is not None and limit is not None:
-        loud = crit["noise_lden_db"] > float(limit)
-        excluded[loud] = f"mean noise Lden above {limit} dB"
+    excluded = _exclusions(crit, scfg.get("hard_exclude") or {}, n)
     score = np.where(pd.isna(excluded), score, np.nan)
     out = pd.DataFrame({"candidate_key": df.index, "score": np.round(score, 4), "excluded_reason": excluded,
                         "municipality": df["municipality"].to_numpy()})
-    out["criteria"] = [{k: _clean(v[i]) for k, v in crit.items()} for i in range(n)]
+    out["criteria"] = [{k: _clean(v[i], DIGITS.get(k, 1)) for k, v in crit.items()} for i in range(n)]
     out["subscores"] = [{k: _clean(sub[k][i], 4) for k in sub} for i in range(n)]
     out["weights"] = [{k: weights_cfg.get(k, 0.0) for k in sub if not math.isnan(sub[k][i])} for i in range(n)]
     out["rank"] = _rank(out, None)
     out["rank_municipality"] = _rank(out, "municipality")
     return out.drop(columns=["municipality"])
+
+
+DIGITS = {"flood_depth_max_m": 2}       # decimals kept in criteria (default 1)
+CONTEXT_CRITERIA = ("noise_lden_max_db", "flood_depth_max_m", "dist_residential_m", "candidates_nearby")
+# hard_exclude key -> (criterion, reason); a candidate is excluded when the criterion is above the limit
+HARD_EXCLUDE = {"noise_lden_above_db": ("noise_lden_db", "mean noise Lden above {} dB"),
+                "flood_depth_above_m": ("flood_depth_max_m", "max flood depth above {} m")}
+
+
+def _exclusions(crit: dict[str, np.ndarray], hard: dict, n: int) -> np.ndarray:
+    """The hard-constraint reasons per candidate ('; '-joined), None where none applies."""
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    for key, (name, text) in HARD_EXCLUDE.items():
+        limit = hard.get(key)
+        if limit is None or name not in crit:
+            continue
+        with np.errstate(invalid="ignore"):
+            for i in np.flatnonzero(crit[name] > float(limit)):
+                reasons[i].append(text.format(limit))
+    return np.array(["; ".join(r) if r else None for r in reasons], dtype=object)
 
 
 def _rank(out: pd.DataFrame, by: str | None) -> pd.Series:

@@ -77,3 +77,55 @@ def test_ties_break_by_key_and_are_stable():
     assert [out.loc[k, "rank"] for k in ("x", "y", "z")] == [1, 2, 3]
     again = compute_scores(c, d, None, copy.deepcopy(cfg)).set_index("candidate_key")
     assert out["rank"].equals(again["rank"])
+
+
+# ---- context criteria: residential decay, raw context, flood exclusion ------------------------------
+
+
+def _context(**cols):
+    return pd.DataFrame(cols, index=pd.Index(["a", "b", "c"], name="candidate_key"))
+
+
+def test_residential_decay_is_in_the_breakdown_but_not_weighted_by_default():
+    cfg = _cfg({"stop": 1.0, "supermarket": 1.0})
+    ctx = _context(dist_residential_m=[0.0, 1250.0, np.nan], candidates_nearby=[3, 0, 1],
+                   noise_lden_max_db=[61.26, 48.0, np.nan])
+    out = compute_scores(_cands(), _dist(), None, cfg, context=ctx).set_index("candidate_key")
+    plain = compute_scores(_cands(), _dist(), None, cfg).set_index("candidate_key")
+    assert out["score"].equals(plain["score"])                    # weight 0: the score does not move
+    assert out.loc["a", "subscores"]["residential"] == 1.0
+    assert out.loc["b", "subscores"]["residential"] == pytest.approx(0.5)     # 500 m -> 1, 2,000 m -> 0
+    assert out.loc["c", "subscores"]["residential"] is None                   # no residential area: n/a
+    assert out.loc["a", "weights"]["residential"] == 0.0 and "residential" not in out.loc["c", "weights"]
+    assert out.loc["a", "criteria"]["dist_residential_m"] == 0.0
+    assert out.loc["a", "criteria"]["candidates_nearby"] == 3.0
+    assert out.loc["a", "criteria"]["noise_lden_max_db"] == 61.3
+    assert "noise" not in out.loc["a", "subscores"]                           # max noise is context only
+
+
+def test_residential_weight_and_decay_settings_count():
+    cfg = _cfg({"stop": 1.0, "residential": 1.0})
+    cfg["score"].update(residential_good_m=100.0, residential_bad_m=300.0)
+    ctx = _context(dist_residential_m=[300.0, 0.0, 200.0])
+    out = compute_scores(_cands(), _dist(), None, cfg, context=ctx).set_index("candidate_key")
+    # a: stop 1, residential 0 -> 0.5; b: stop 0.5, residential 1 -> 0.75; c: stop 0, residential 0.5 -> 0.25
+    assert out["score"].to_dict() == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.25})
+    assert out.loc["b", "rank"] == 1 and out.loc["c", "rank"] == 3
+
+
+def test_flood_depth_hard_exclusion_and_combined_reasons():
+    cfg = _cfg({"stop": 1.0, "noise": 1.0})
+    cfg["score"]["hard_exclude"] = {"noise_lden_above_db": 70, "flood_depth_above_m": 0.5}
+    ctx = _context(noise_lden_db=[55.0, 72.0, 60.0], flood_depth_max_m=[0.126, 0.8, np.nan])
+    out = compute_scores(_cands(), _dist(), None, cfg, context=ctx).set_index("candidate_key")
+    assert out.loc["b", "excluded_reason"] == "mean noise Lden above 70 dB; max flood depth above 0.5 m"
+    assert pd.isna(out.loc["b", "score"]) and pd.isna(out.loc["b", "rank"])
+    assert pd.isna(out.loc["a", "excluded_reason"]) and pd.isna(out.loc["c", "excluded_reason"])   # NaN: no cell
+    assert out.loc["a", "criteria"]["flood_depth_max_m"] == 0.13
+    assert out.loc["a", "subscores"]["noise"] == pytest.approx(2 / 3, abs=1e-3)   # mean noise taken from context
+    ctx2 = ctx.assign(flood_depth_max_m=[0.6, 0.0, 0.0])
+    out2 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
+    assert out2.loc["a", "excluded_reason"] == "max flood depth above 0.5 m"
+    del cfg["score"]["hard_exclude"]["flood_depth_above_m"]
+    out3 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
+    assert pd.isna(out3.loc["a", "excluded_reason"])                        # limit not set: no exclusion
