@@ -75,11 +75,15 @@ def feature_collection(gdf: gpd.GeoDataFrame, properties: list[str]) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+PUBLIC_MODE = 0o644  # published files are for readers; mkstemp would leave them 0600
+
+
 def write_json_atomic(path: Path, obj: dict) -> None:
     """Write JSON to a temp file beside ``path`` and rename it into place (readers never see half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, PUBLIC_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(obj, fh, ensure_ascii=False, separators=(",", ":"))
             fh.flush()

@@ -6,8 +6,15 @@ Layout of the output directory::
     out/<YYYY-MM-DD>  -> runs/...               symlink: the last publish of that day
     out/latest        -> runs/...               symlink: the last publish
 
-Every file is written to a temp name and renamed; the symlinks are replaced with one rename each,
-so a reader sees either the previous night's complete set or the new complete set.
+A publish directory holds: ``vacant_buildings.geojson`` / ``undeveloped_plots.geojson`` (+ ``_points``
+versions and a ``.qml`` style each), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
+(self-contained map), ``outreach_<GMxxxx>.xlsx|csv`` (coordinator lists), ``changes.md|json``
+(new / gone / moved since the previous publish), ``ranks.json`` (the baseline for the next
+changes report) and ``summary.json``.
+
+Every file is written into a hidden staging directory (each to a temp name and renamed), the
+directory is renamed into place, and then the symlinks are replaced with one rename each, so a
+reader sees either the previous night's complete set or the new complete set.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -22,7 +30,11 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
+from . import changes as chg
+from . import outreach
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
+from .html_map import tiles_option, write_map
+from .qgis_project import write_project
 from .qgis_style import graduated_qml
 
 log = logging.getLogger(__name__)
@@ -38,19 +50,53 @@ LEFT JOIN result.outreach o USING (candidate_key)
 WHERE s.rank IS NOT NULL AND (CAST(:gm AS text) IS NULL OR c.municipality = CAST(:gm AS text))
 ORDER BY s.rank
 """
+GONE_SQL = """
+SELECT k.candidate_key, h.gone_since, s.excluded_reason, o.status AS outreach_status
+FROM unnest(CAST(:keys AS text[])) AS k(candidate_key)
+LEFT JOIN result.candidate_history h USING (candidate_key)
+LEFT JOIN result.score s USING (candidate_key)
+LEFT JOIN result.outreach o USING (candidate_key)
+"""
+
+
+def _removed_words(what: str) -> str:
+    if what.startswith("osm:"):
+        return f"OSM {what[4:]}"
+    if what.startswith("bgt:"):
+        return f"BGT {what[4:].replace(':', ' ')}"
+    if what == "bag:pand":
+        return "buildings (BAG)"
+    if what.startswith("raster:"):  # raster:noise_lden>65
+        name, _, limit = what[7:].partition(">")
+        return f"{name.replace('_', ' ')} above {limit}" if limit else name.replace("_", " ")
+    if what.startswith("narrower"):
+        return f"parts {what}"
+    return what
 
 
 def evidence_summary(kind: str, evidence: list[dict]) -> str:
-    """Evidence in words, e.g. 'vacancy register (listed since 2024-01-01); no active establishment registered'."""
+    """Evidence in words, one part per signal, strongest first, counter-evidence last, e.g.
+    'vacancy register since 2024-01-01 (3 units); low energy use (4–9.6 kWh/m²; 3 units); against: active
+    business registered (1 unit)'. Plots: what was removed, e.g. 'removed OSM natural=water (750 m²)'."""
     if kind == "undeveloped_plot":
-        return "; ".join(f"removed {e['removed']} ({e['area_m2']:.0f} m²)" for e in evidence) or "nothing removed"
-    seen, parts = set(), []
-    for e in sorted(evidence, key=lambda e: -abs(e.get("weight", 0))):
-        key = (e["signal"], e["value"])
-        if key in seen:
-            continue
-        seen.add(key)
-        parts.append(f"{e['signal'].replace('_', ' ')}: {e['value']}")
+        return "; ".join(f"removed {_removed_words(str(e['removed']))} ({float(e['area_m2']):.0f} m²)"
+                         for e in evidence) or "nothing removed"
+    groups: dict[str, list[dict]] = {}
+    for e in evidence:
+        groups.setdefault(e["signal"], []).append(e)
+    parts = []
+    for signal, items in sorted(groups.items(), key=lambda kv: (-float(kv[1][0].get("weight", 0) or 0), kv[0])):
+        strongest = max(items, key=lambda e: (abs(float(e.get("weight", 0) or 0)), str(e.get("value"))))
+        phrase = outreach.evidence_phrase(strongest)
+        if signal in ("low_energy", "normal_energy"):
+            values = sorted({float(m.group()) for e in items if (m := re.match(r"[0-9.]+", str(e.get("value"))))})
+            if len(values) > 1:
+                phrase = f"{phrase.split(' (')[0]} ({values[0]:g}–{values[-1]:g} kWh/m²)"
+        units = len({e.get("unit") for e in items if e.get("unit")})
+        if units:
+            count = f"{units} unit{'s' if units != 1 else ''}"
+            phrase = f"{phrase[:-1]}; {count})" if phrase.endswith(")") else f"{phrase} ({count})"
+        parts.append(("against: " if float(strongest.get("weight", 0) or 0) < 0 else "") + phrase)
     return "; ".join(parts)
 
 
@@ -85,17 +131,58 @@ def _swap_symlink(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
+def rank_move_threshold(cfg: dict) -> int:
+    v = (cfg.get("publish") or {}).get("rank_move_threshold", 5)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"config publish.rank_move_threshold: {v!r} must be a whole number >= 0")
+    return v
+
+
+def _gone_info(conn: sa.Connection, keys: list[str]) -> dict[str, dict]:
+    if not keys:
+        return {}
+    rows = conn.execute(sa.text(GONE_SQL), {"keys": keys}).mappings().all()
+    return {r["candidate_key"]: {"gone_since": r["gone_since"], "outreach_status": r["outreach_status"],
+                                 "reason": (f"not ranked: {r['excluded_reason']}" if r["excluded_reason"] else None)}
+            for r in rows}
+
+
+def _snapshot_rows(ranked: gpd.GeoDataFrame) -> list[dict]:
+    return [{"candidate_key": k, "rank": int(r), "score": float(s), "kind": kd, "label": lb, "municipality": gm}
+            for k, r, s, kd, lb, gm in zip(ranked["candidate_key"], ranked["rank"], ranked["score"], ranked["kind"],
+                                           ranked["label"], ranked["municipality"])]
+
+
 def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, municipality: str | None = None,
-            municipality_files: bool = False, now: dt.datetime | None = None) -> dict:
-    """Write one complete publish and point out/latest (and out/<date>) at it. Returns a summary."""
+            municipality_files: bool = False, now: dt.datetime | None = None, with_owner_names: bool = False) -> dict:
+    """Write one complete publish and point out/latest (and out/<date>) at it. Returns a summary.
+
+    ``with_owner_names``: put owner names (personal data) into the coordinator lists (XLSX/CSV) when
+    an owner export is loaded. They never go into GeoJSON, the map, the changes report or summary.json.
+    """
     now = now or dt.datetime.now()
     out_dir = Path(out_dir)
     runs = out_dir / "runs"
     name = f"{now:%Y-%m-%dT%H%M%S}-r{run_id}"
     staging = runs / f".{name}.partial"
     final = runs / name
+    published_at = now.isoformat(timespec="seconds")
+    list_opts, threshold, tiles = outreach.list_options(cfg), rank_move_threshold(cfg), tiles_option(cfg)
+    previous = chg.read_previous(out_dir)
+    known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
         ranked = ranked_frame(conn, cfg, municipality)
+        rows = outreach.list_frame(conn, municipality, with_owner_names, known_gm)
+        current_keys = set(ranked["candidate_key"])
+        gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
+                                      if c["candidate_key"] not in current_keys])
+    # municipalities of listed candidates that are gone, carried forward for the next publish's lists
+    kept_gm = {k: gm for k, gm, st in zip(rows["candidate_key"], rows["municipality"], rows["state"])
+               if st != "ranked" and isinstance(gm, str)}
+    snap = chg.snapshot(_snapshot_rows(ranked), municipality, published_at, run_id, kept_gm)
+    report = chg.compare(previous, snap, threshold, gone_info)
     try:
         staging.mkdir(parents=True, exist_ok=False)
         counts = write_geojson_files(ranked, staging, municipality_files)
@@ -103,11 +190,22 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
             for f in staging.glob(f"{stem}*.geojson"):
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
+        lists = outreach.write_lists(rows, staging, list_opts, published_at)
+        chg.write_changes(staging, report)
+        write_json_atomic(staging / chg.RANKS_FILE, snap)
+        scope = municipality or "all municipalities"
+        write_map(staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
+                  f"{scope}; published {published_at}; colour = score (green = best); click a place for details",
+                  tiles)
+        bounds = tuple(float(v) for v in ranked.total_bounds) if len(ranked) else None
+        write_project(staging, bounds)
         top = ranked.head(5)
-        summary = {"run_id": run_id, "published_at": now.isoformat(timespec="seconds"), "files": counts,
+        summary = {"run_id": run_id, "published_at": published_at, "files": counts,
                    "total": int(len(ranked)),
                    "top5": [{"rank": int(r.rank), "kind": r.kind, "label": r.label, "score": float(r.score),
-                             "area_m2": float(r.area_m2)} for r in top.itertuples()]}
+                             "area_m2": float(r.area_m2)} for r in top.itertuples()],
+                   "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
+                   "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except BaseException:
@@ -117,7 +215,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     _swap_symlink(out_dir / "latest", f"runs/{name}")
     prune(out_dir, keep_days=int(cfg["publish"].get("keep_days", 14)), today=now.date())
     summary["dir"] = str(final)
-    log.info("publish: %d ranked candidate(s) written to %s", len(ranked), final)
+    log.info("publish: %d ranked candidate(s) written to %s (%d new, %d gone, %d moved since the previous publish)",
+             len(ranked), final, len(report["new"]), len(report["gone"]), len(report["moved"]))
     return summary
 
 
