@@ -29,16 +29,55 @@ log = logging.getLogger(__name__)
 NIGHTLY_LOCK = 7_262_002
 
 
+_MIGRATED: set[str] = set()
+
+
 def engine_ready() -> sa.Engine:
-    """The engine, with the schema migrated to the latest revision."""
+    """The engine, with the schema migrated to the latest revision (checked once per process and database)."""
     engine = get_engine()
-    migrate(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _MIGRATED:
+        migrate(engine)
+        _MIGRATED.add(url)
     return engine
 
 
 def area_from_config(cfg: dict) -> Area:
     a = cfg.get("area") or {}
     return Area(municipality=a.get("municipality"), bbox=tuple(a["bbox"]) if a.get("bbox") else None)
+
+
+def area_label(cfg: dict) -> str:
+    """A short name of the configured area for task run names and logs: ``GM0362``, a bbox, or ``all``."""
+    a = cfg.get("area") or {}
+    if a.get("municipality"):
+        return Area(municipality=a["municipality"]).gm_code or "all"
+    if a.get("bbox"):
+        return "bbox " + ",".join(f"{float(v):.0f}" for v in a["bbox"])
+    return "all"
+
+
+def overrides(area: str | None = None, dask: dict | None = None) -> dict | None:
+    """Config overrides from flow parameters: ``area`` (GMxxxx or minx,miny,maxx,maxy) and a ``dask`` section."""
+    out: dict = {}
+    if area:
+        try:
+            a = Area.parse(area)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        out["area"] = {"municipality": a.gm_code, "bbox": list(a.bbox) if a.bbox else None}
+    if dask:
+        out["dask"] = dict(dask)
+    return out or None
+
+
+def candidate_changes(engine: sa.Engine, day) -> dict:
+    """How many candidates were first seen on ``day`` and how many disappeared on it (result.candidate_history)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT count(*) FILTER (WHERE first_seen = :d) AS new, count(*) FILTER (WHERE gone_since = :d) AS gone, "
+            "count(*) FILTER (WHERE gone_since IS NULL) AS current FROM result.candidate_history"), {"d": day}).one()
+    return {"new": int(row.new), "gone": int(row.gone), "current": int(row.current)}
 
 
 def input_files(cfg: dict) -> dict[str, str]:
@@ -142,7 +181,7 @@ def nightly_lock(engine: sa.Engine, wait: bool = False):
             conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
             conn.commit()
         except Exception:  # noqa: BLE001 - connection lost: the server released the lock with it
-            pass
+            log.debug("nightly lock: connection gone before unlock; the server released the lock")
         conn.close()
 
 

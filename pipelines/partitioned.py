@@ -1,0 +1,345 @@
+"""Detect and score per area, then write once: the plain functions behind the scale-out flows.
+
+``plan_*`` splits a stage into :class:`~plekzoeker.scoring.partition.Part` s; ``*_part`` computes
+one area with the same functions the single-process stages use and keeps what that area owns in
+work tables ``raw.part_<run>_<part>_<what>`` (written atomically by the loader, so a retried part
+just replaces its own tables); ``merge_*`` unions the work tables — dropping duplicate candidate
+keys — and swaps the result tables in one transaction, exactly as ``run_detect`` / ``run_score``
+do. Between tasks only run ids and small dicts travel, never DataFrames.
+
+Detection reads each area through ``cfg['area']['bbox']`` (the part's read box). Today
+``scoring.vacancy`` / ``scoring.plots`` read the whole database whatever the area, so every part
+computes everything and keeps its own share: correct, but not yet less work per part. Once they
+filter their reads by ``cfg['area']``, each part reads only its box and nothing changes here.
+Scoring reads only the part's box (nodes, edges, POIs), which is exact by the network buffer
+(see ``scoring.partition``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from psycopg import sql
+
+from ..db.load import TableSpec, replace_tables
+from ..scoring.access import access_table, build_graph
+from ..scoring.detect import (
+    CANDIDATE,
+    EXCLUSION,
+    HISTORY_SQL,
+    PLOT_ACCESS_SQL,
+    candidate_frame,
+)
+from ..scoring.partition import Part, network_buffer_m, owned, split_areas
+from ..scoring.plots import detect_plots
+from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, score_rows
+from ..scoring.score import compute_scores
+from ..scoring.vacancy import detect_vacant_buildings
+from ..sources.rasters import registered_rasters
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------
+# SQL
+
+DETECT_EXTENT_SQL = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+FROM (SELECT ST_Extent(geom) AS e FROM (SELECT geom FROM core.pand UNION ALL SELECT geom FROM core.perceel) g) x
+WHERE e IS NOT NULL
+"""
+# BAG ids start with the code of the municipality that issued them; units and buildings both count
+DETECT_MUNICIPALITIES_SQL = """
+SELECT 'GM' || left(identificatie, 4) AS code, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+FROM (SELECT left(identificatie, 4) AS identificatie, ST_Extent(geom) AS e
+      FROM (SELECT identificatie, geom FROM core.verblijfsobject UNION ALL SELECT identificatie, geom FROM core.pand) u
+      GROUP BY 1) x
+ORDER BY 1
+"""
+ANCHOR = "coalesce(access_point, ST_PointOnSurface(geom))"
+SCORE_ANCHORS_SQL = f"""
+SELECT candidate_key, municipality, ST_X({ANCHOR}) AS ax, ST_Y({ANCHOR}) AS ay FROM result.candidate ORDER BY candidate_key
+"""
+SCORE_CANDIDATES_SQL = """
+SELECT candidate_key, kind, municipality, area_m2, confidence, ST_X(access_point) AS x, ST_Y(access_point) AS y, geom
+FROM result.candidate WHERE candidate_key = ANY(:keys) ORDER BY candidate_key
+"""
+ENVELOPE = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)"
+PART_NODES_SQL = f"SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node WHERE geom && {ENVELOPE}"
+PART_EDGES_SQL = f"SELECT u, v, length_m, walk, bike, oneway_bike FROM core.network_edge WHERE geom && {ENVELOPE}"
+PART_POIS_SQL = f"SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi WHERE geom && {ENVELOPE}"
+PAND_POINTS_SQL = """
+SELECT identificatie AS pand_id, ST_X(p) AS x, ST_Y(p) AS y
+FROM (SELECT identificatie, ST_PointOnSurface(geom) AS p FROM core.pand WHERE identificatie = ANY(:ids)) q
+"""
+# union of the parts' work tables into the staging table of the swap; the first part wins a duplicate key
+MERGE_SQL = "INSERT INTO raw.{staging} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM ({union}) u ORDER BY {key}, part_no"
+
+WORK_PREFIX = "part_"
+_NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access)$")
+
+
+# ---------------------------------------------------------------------------------------------
+# work tables
+
+def work_table(run_id: int, part: Part | str, what: str) -> str:
+    key = part.key if isinstance(part, Part) else part
+    name = f"{WORK_PREFIX}{int(run_id)}_{key}_{what}"
+    if not _NAME_RE.match(name):
+        raise ValueError(f"not a safe work table name: {name!r}")
+    return name
+
+
+def _work_spec(name: str, columns: tuple[str, ...], geometry: str | None, id_column: str | None) -> TableSpec:
+    return TableSpec(table=name, schema="raw", columns=columns, geometry=geometry, id_column=id_column,
+                     required=False, indexes=())
+
+
+def write_work(engine: sa.Engine, run_id: int, spec: TableSpec, ddl: str, frame: pd.DataFrame) -> None:
+    """Create ``raw.<spec.table>`` if needed (``ddl``: its column definition) and replace its rows atomically."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE TABLE IF NOT EXISTS raw."{spec.table}" {ddl}'))
+    replace_tables(engine, {spec: lambda: [frame]}, run_id, f"part {spec.table}")
+
+
+def work_tables(engine: sa.Engine, run_id: int | None = None) -> list[str]:
+    """Names of the work tables of ``run_id`` (of every run when None)."""
+    prefix = WORK_PREFIX + (f"{int(run_id)}_" if run_id is not None else "")
+    with engine.connect() as conn:
+        names = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'raw' AND starts_with(tablename, :p) ORDER BY 1"),
+            {"p": prefix})]
+    return [n for n in names if _NAME_RE.match(n)]
+
+
+def drop_work_tables(engine: sa.Engine, run_id: int | None = None) -> int:
+    """Drop the work tables of ``run_id``, or (None) those of every run that is no longer running."""
+    names = work_tables(engine, run_id)
+    if run_id is None:
+        with engine.connect() as conn:
+            running = {int(r[0]) for r in conn.execute(sa.text("SELECT run_id FROM meta.run WHERE status = 'running'"))}
+        names = [n for n in names if int(_NAME_RE.match(n).group(1)) not in running]
+    with engine.begin() as conn:
+        for n in names:
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS raw."{n}"'))
+    return len(names)
+
+
+def _merge_into(cur, staging: str, columns: tuple[str, ...], key: str, sources: list[str]) -> int:
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    if not sources:
+        return 0
+    union = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {n} AS part_no, {cols} FROM raw.{t}").format(n=sql.Literal(i), cols=cols, t=sql.Identifier(t))
+        for i, t in enumerate(sources))
+    cur.execute(sql.SQL(MERGE_SQL).format(staging=sql.Identifier(staging), cols=cols, key=sql.SQL(key), union=union))
+    inserted = cur.rowcount
+    cur.execute(sql.SQL("SELECT count(*) FROM ({union}) u").format(union=union))
+    return cur.fetchone()[0] - inserted
+
+
+# ---------------------------------------------------------------------------------------------
+# planning
+
+def _bbox_rows(rows) -> dict:
+    return {r[0]: (float(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows if r[1] is not None}
+
+
+def plan_detect(engine: sa.Engine, settings: dict) -> list[Part]:
+    """The areas of the detect stage (municipalities of the BAG ids, or tiles over buildings and parcels)."""
+    buffer = float(settings["detect_buffer_m"])
+    with engine.connect() as conn:
+        extent = conn.execute(sa.text(DETECT_EXTENT_SQL)).first()
+        extent = tuple(map(float, extent)) if extent else None
+        extents = _bbox_rows(conn.execute(sa.text(DETECT_MUNICIPALITIES_SQL))) \
+            if settings["partition_by"] == "municipality" else None
+    if settings["partition_by"] == "municipality":
+        if not extents:  # no BAG at all: one area over everything
+            return split_areas("tiles", (1, 1), extent, None, buffer)
+        parts = split_areas("municipality", (1, 1), None, extents, buffer)
+        # a candidate whose municipality no BAG id prefix names (cannot happen today) goes to the first part
+        return [dataclasses.replace(parts[0], grid=None, known=tuple(extents))] + parts[1:] if parts else parts
+    return split_areas("tiles", tuple(settings["tiles"]), extent, None, buffer)
+
+
+def plan_score(engine: sa.Engine, cfg: dict, settings: dict) -> list[Part]:
+    """The areas of the score stage: municipalities or tiles of the candidates' access points."""
+    buffer = float(settings["buffer_m"]) if settings["buffer_m"] is not None else network_buffer_m(cfg)
+    with engine.connect() as conn:
+        a = pd.read_sql(sa.text(SCORE_ANCHORS_SQL), conn)
+    if a.empty:
+        return []
+    if settings["partition_by"] == "municipality":
+        g = a.assign(m=a["municipality"].fillna("")).groupby("m")
+        extents = {(m or None): (float(d["ax"].min()), float(d["ay"].min()), float(d["ax"].max()), float(d["ay"].max()))
+                   for m, d in g}
+        return split_areas("municipality", (1, 1), None, extents, buffer)
+    extent = (float(a["ax"].min()), float(a["ay"].min()), float(a["ax"].max()), float(a["ay"].max()))
+    return split_areas("tiles", tuple(settings["tiles"]), extent, None, buffer)
+
+
+def part_config(cfg: dict, part: Part) -> dict:
+    """The config a part's detection reads with: the area limited to the part's read box."""
+    area = dict(cfg.get("area") or {})
+    area["bbox"] = [float(v) for v in part.read_bbox]
+    return {**cfg, "area": area}
+
+
+# ---------------------------------------------------------------------------------------------
+# detect
+
+def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.date | None = None) -> dict:
+    """Detect in one area; keep the candidates and exclusions it owns in its work tables."""
+    t0 = time.perf_counter()
+    day = day or dt.date.today()
+    pcfg = part_config(cfg, part)
+    with engine.connect() as conn:
+        buildings, excl = detect_vacant_buildings(conn, pcfg, today=day)
+        plots = detect_plots(conn, pcfg, registered_rasters(engine))
+    cands = candidate_frame(buildings, plots, run_id)
+    if len(cands):
+        anchor = shapely.point_on_surface(cands.geometry.to_numpy())
+        cands = cands[owned(part, cands["municipality"].to_numpy(), shapely.get_x(anchor), shapely.get_y(anchor))]
+    if len(excl):
+        pand_ids = [d["pand_id"] for d in excl["details"]]
+        if part.grid is not None:
+            with engine.connect() as conn:
+                pts = pd.read_sql(sa.text(PAND_POINTS_SQL), conn, params={"ids": pand_ids}).set_index("pand_id")
+            xy = pts.reindex(pand_ids)
+            keep = owned(part, None, xy["x"].to_numpy(), xy["y"].to_numpy())
+        else:
+            keep = owned(part, [f"GM{p[:4]}" for p in pand_ids])
+        excl = excl[keep]
+        excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
+    else:
+        excl = pd.DataFrame(columns=list(EXCLUSION.columns))
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, "candidate"), CANDIDATE.columns, "geom", "candidate_key"),
+               "(LIKE result.candidate INCLUDING DEFAULTS)", cands)
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, "exclusion"), EXCLUSION.columns, None, "candidate_key"),
+               "(LIKE result.exclusion INCLUDING DEFAULTS)", excl)
+    kinds = cands["kind"].value_counts().to_dict() if len(cands) else {}
+    res = {"part": part.key, "label": part.label, "vacant_building": int(kinds.get("vacant_building", 0)),
+           "undeveloped_plot": int(kinds.get("undeveloped_plot", 0)), "excluded": len(excl),
+           "seconds": round(time.perf_counter() - t0, 2)}
+    log.info("detect %s: %d vacant building(s), %d undeveloped plot(s), %d excluded in %.1fs", part.label,
+             res["vacant_building"], res["undeveloped_plot"], res["excluded"], res["seconds"])
+    return res
+
+
+def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date | None = None) -> dict:
+    """Union the parts' candidates and exclusions into result.candidate / result.exclusion in one swap."""
+    day = day or dt.date.today()
+    cand_src = [work_table(run_id, p, "candidate") for p in parts]
+    excl_src = [work_table(run_id, p, "exclusion") for p in parts]
+    dupes = {}
+
+    def post(cur, tag):
+        dupes["candidate"] = _merge_into(cur, f"candidate__{tag}", (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
+        dupes["exclusion"] = _merge_into(cur, f"exclusion__{tag}", EXCLUSION.columns, "candidate_key", excl_src)
+        staging = f"candidate__{tag}"
+        cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
+        for stmt in HISTORY_SQL:
+            cur.execute(stmt.format(staging=staging), {"day": day})
+
+    replace_tables(engine, {CANDIDATE: list, EXCLUSION: list}, run_id, "detect", post_sql=post)
+    if any(dupes.values()):
+        log.warning("detect: %d duplicate candidate key(s) and %d duplicate exclusion(s) across areas dropped",
+                    dupes["candidate"], dupes["exclusion"])
+    with engine.connect() as conn:
+        per = pd.read_sql(sa.text("SELECT municipality, kind, count(*) AS n FROM result.candidate GROUP BY 1, 2 ORDER BY 1, 2"),
+                          conn)
+        n_excl = conn.execute(sa.text("SELECT count(*) FROM result.exclusion")).scalar_one()
+    drop_work_tables(engine, run_id)
+    by_kind = per.groupby("kind")["n"].sum().to_dict() if len(per) else {}
+    summary = {"vacant_building": int(by_kind.get("vacant_building", 0)),
+               "undeveloped_plot": int(by_kind.get("undeveloped_plot", 0)), "excluded": int(n_excl),
+               "per_municipality": [{k: (int(v) if k == "n" else v) for k, v in r.items()} for r in per.to_dict("records")],
+               "parts": len(parts), "duplicates_dropped": int(dupes.get("candidate", 0))}
+    log.info("detect: merged %d area(s): %d vacant building(s), %d undeveloped plot(s), %d excluded", len(parts),
+             summary["vacant_building"], summary["undeveloped_plot"], summary["excluded"])
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# score
+
+def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
+    """Network access for the candidates one area owns, over the graph inside its read box."""
+    t0 = time.perf_counter()
+    env = dict(zip(("minx", "miny", "maxx", "maxy"), map(float, part.read_bbox)))
+    with engine.connect() as conn:
+        a = pd.read_sql(sa.text(SCORE_ANCHORS_SQL), conn)
+        keys = a.loc[owned(part, a["municipality"].to_numpy(), a["ax"].to_numpy(), a["ay"].to_numpy()),
+                     "candidate_key"].tolist()
+        cands = gpd.read_postgis(sa.text(SCORE_CANDIDATES_SQL), conn, geom_col="geom", params={"keys": keys})
+        any_edges = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM core.network_edge)")).scalar()
+        nodes = pd.read_sql(sa.text(PART_NODES_SQL), conn, params=env)
+        edges = pd.read_sql(sa.text(PART_EDGES_SQL), conn, params=env)
+        pois = pd.read_sql(sa.text(PART_POIS_SQL), conn, params=env)
+    ids = nodes["node_id"].to_numpy()
+    edges = edges[np.isin(edges["u"].to_numpy(), ids) & np.isin(edges["v"].to_numpy(), ids)].reset_index(drop=True)
+    acfg = cfg["access"]
+    cats = category_specs(acfg)
+    tables = []
+    for mode in acfg["modes"]:
+        if not any_edges or cands.empty:
+            break
+        graph = build_graph(nodes, edges, mode=mode)
+        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]))
+        tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
+    access = pd.concat(tables, ignore_index=True)[list(ACCESS.columns)] if tables else \
+        pd.DataFrame(columns=list(ACCESS.columns))
+    if len(access):
+        access["dist_m"] = access["dist_m"].astype(object).where(access["dist_m"].notna(), None)
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, "access"), ACCESS.columns, None, None),
+               "(LIKE result.access INCLUDING DEFAULTS)", access)
+    res = {"part": part.key, "label": part.label, "candidates": len(cands), "graph_nodes": len(nodes),
+           "pois": len(pois), "seconds": round(time.perf_counter() - t0, 2)}
+    log.info("score %s: %d candidate(s), %d node(s) and %d POI(s) in the buffered area, %.1fs", part.label,
+             res["candidates"], res["graph_nodes"], res["pois"], res["seconds"])
+    return res
+
+
+def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) -> dict:
+    """Score every candidate from the parts' access tables plus the context (rasters, vector context,
+    computed once over all candidates as ``run_score`` does); swap result.access / result.score."""
+    acc_src = [work_table(run_id, p, "access") for p in parts]
+    main_mode = cfg["access"]["modes"][0]
+    with engine.connect() as conn:
+        cands = gpd.read_postgis(sa.text(
+            "SELECT candidate_key, kind, municipality, area_m2, confidence, geom FROM result.candidate "
+            "ORDER BY candidate_key"), conn, geom_col="geom")
+        dist = pd.DataFrame()
+        if acc_src:
+            union = " UNION ALL ".join(f'SELECT candidate_key, category, dist_m FROM raw."{t}" WHERE mode = :m'
+                                       for t in acc_src)
+            long = pd.read_sql(sa.text(union), conn, params={"m": main_mode})
+            if len(long):
+                long = long.drop_duplicates(["candidate_key", "category"])
+                dist = long.pivot(index="candidate_key", columns="category", values="dist_m")
+    if len(cands):
+        context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
+        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context)
+    else:
+        scores = pd.DataFrame()
+    scores = score_rows(scores, run_id)
+    dupes = {}
+
+    def post(cur, tag):
+        dupes["access"] = _merge_into(cur, f"access__{tag}", ACCESS.columns, "candidate_key, mode, category", acc_src)
+
+    replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores]}, run_id, "score", post_sql=post)
+    drop_work_tables(engine, run_id)
+    n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
+    log.info("score: merged %d area(s): scored %d candidate(s), %d excluded by hard constraints", len(parts),
+             len(scores) - n_excl, n_excl)
+    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(cfg["access"]["modes"]), "parts": len(parts),
+            "duplicates_dropped": int(dupes.get("access", 0))}
