@@ -8,7 +8,7 @@ export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
 export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install postgis db-start db-stop bench bench-national reliability-report clean help
+.PHONY: demo test test-tools qgis-check install postgis db-start db-stop bench bench-national reliability-report clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -35,14 +35,20 @@ demo: install postgis  ## generate the demo town, run the nightly flow on it, wr
 	$(BIN)/plekzoeker demo-data demo-data
 	$(BIN)/plekzoeker --config demo-data/demo.yaml nightly --out out
 	@echo
-	@echo "Open in QGIS: Layer > Add Layer > Add Vector Layer > out/latest/vacant_buildings.geojson"
-	@echo "  (and undeveloped_plots.geojson); load the .qml next to each file via Layer Properties > Style > Load Style."
+	@echo "Open out/latest/map.html in a browser, or out/latest/plekzoeker.qgs in QGIS (both layers styled);"
+	@echo "coordinators: out/latest/outreach_<GMxxxx>.xlsx; what changed since the last run: out/latest/changes.md"
 
-test: install postgis  ## run the whole test suite against a real PostGIS
+test-tools:  ## install Chromium and QGIS for the map/QGIS tests if missing (apt, as root; skipped otherwise)
+	@scripts/ensure-test-tools.sh
+
+test: install postgis test-tools  ## run the whole test suite against a real PostGIS
 	$(BIN)/python -m pytest -q
 
 bench: install postgis  ## run the benchmarks (ingest, access) and write BENCHMARKS.md / benchmarks/results.json
 	$(BIN)/python -m benchmarks.run
+
+qgis-check: test-tools  ## load out/latest in real QGIS (offscreen): feature counts, graduated styles, PNG renders
+	QT_QPA_PLATFORM=offscreen /usr/bin/python3 scripts/qgis_check.py out/latest --png-dir out/qgis-check
 
 clean:  ## remove generated data and outputs (keeps the venv and the database)
 	rm -rf demo-data out tests/artifacts

@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from .errors import PlekzoekerError
+from .outputs.outreach_cli import app as outreach_app
 
 app = typer.Typer(help="plekzoeker: find vacant buildings and undeveloped plots where people can live now.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -20,6 +21,7 @@ ingest_app = typer.Typer(help="Load source files into PostGIS (validated, atomic
                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(outreach_app, name="outreach")
 
 STATE: dict = {"config": None, "debug": False}
 log = logging.getLogger("plekzoeker")
@@ -240,8 +242,16 @@ def score() -> None:
 @app.command()
 def publish(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir, 'out')."),
             municipality: Optional[str] = typer.Option(None, help="Only this municipality (GMxxxx)."),
-            per_municipality: bool = typer.Option(False, help="Also write one file per municipality.")) -> None:
-    """Write ranked GeoJSON + QGIS styles to OUT/runs/<time>/ and point OUT/latest at it."""
+            per_municipality: bool = typer.Option(False, help="Also write one file per municipality."),
+            with_owner_names: bool = typer.Option(
+                False, "--with-owner-names",
+                help="Put owner names (personal data, from a loaded owner export) into the XLSX/CSV outreach "
+                     "lists. Never into GeoJSON, the map or logs.")) -> None:
+    """Write GeoJSON + QGIS styles/project, map.html, outreach lists and a changes report; point OUT/latest at them.
+
+    Everything goes to OUT/runs/<time>-r<run>/ first; OUT/latest and OUT/<date> are then switched to
+    it in one rename each, so readers never see a half-written publish.
+    """
     from .area import normalise_municipality
     from .outputs.publish import publish as do_publish
     from .pipelines.stages import finish_run, out_dir_from
@@ -249,7 +259,8 @@ def publish(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
     engine, cfg = _engine(), _cfg()
     gm = f"GM{normalise_municipality(municipality)}" if municipality else None
     run_id = _stage_run_id(engine, "publish", cfg)
-    res = do_publish(engine, cfg, out_dir_from(cfg, out), run_id, municipality=gm, municipality_files=per_municipality)
+    res = do_publish(engine, cfg, out_dir_from(cfg, out), run_id, municipality=gm, municipality_files=per_municipality,
+                     with_owner_names=with_owner_names)
     finish_run(engine, run_id, "success", res)
     _print_publish(res)
 
