@@ -46,6 +46,7 @@ OWNER = TableSpec(
              "no kadastrale_aanduiding, verblijfsobject_id or pand_id"),
             (f"owner_kind NOT IN ({', '.join(repr(k) for k in OWNER_KINDS)})",
              f"owner_kind must be one of {', '.join(OWNER_KINDS)}")),
+    private=("owner_name",),
 )
 
 

@@ -55,6 +55,7 @@ class TableSpec:
     geom_kind: str | None = None    # "multipolygon" | "point" | "linestring"
     id_column: str | None = None    # unique identifier; duplicates dropped and counted
     checks: tuple[tuple[str, str], ...] = ()  # (SQL condition true for a bad row, reason); bad rows are rejected
+    private: tuple[str, ...] = ()   # columns with personal data: left out of the raw row kept in meta.reject
     indexes: tuple[str, ...] = ()   # extra index definitions: "(col)" or "USING gist (geom)"
     partition: str | None = None    # replace only rows with this column = the load's partition value
     required: bool = True           # an empty result refuses the whole load
@@ -253,8 +254,8 @@ def _validate(cur, staging: sql.Composed, spec: TableSpec, input_id: int, stats:
             if not hit:
                 continue
             cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
-                                "row_to_json(t)::text FROM {t} t WHERE ").format(ref=ref, t=staging) + sql.SQL(bad),
-                        (input_id, f"{spec.table}: {reason}"))
+                                "(to_jsonb(t) - %s::text[])::text FROM {t} t WHERE ").format(ref=ref, t=staging)
+                        + sql.SQL(bad), (input_id, f"{spec.table}: {reason}", list(spec.private)))
             cur.execute(sql.SQL("DELETE FROM {t} WHERE ").format(t=staging) + sql.SQL(bad))
             log.warning("%s: %d row(s) rejected: %s (see meta.reject, input %s)", spec.table, cur.rowcount, reason, input_id)
             stats.rejected += cur.rowcount
