@@ -32,12 +32,17 @@ import sqlalchemy as sa
 
 from . import changes as chg
 from . import outreach
+from ..errors import PlekzoekerError
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .html_map import tiles_option, write_map
 from .qgis_project import write_project
 from .qgis_style import graduated_qml
 
 log = logging.getLogger(__name__)
+
+
+class PublishError(PlekzoekerError):
+    """The output directory cannot be written (full disk, no permission, not a directory)."""
 
 RANKED_SQL = """
 SELECT c.candidate_key, c.kind, c.label, c.municipality, c.area_m2, c.confidence, c.evidence, c.details,
@@ -208,6 +213,10 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublishError(f"cannot write the publish into {out_dir}: {exc.strerror or exc}; "
+                           f"{out_dir / 'latest'} still points at the previous publish") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -40,7 +40,8 @@ def test_disk_full_mid_publish_keeps_latest(published, monkeypatch, db):
     monkeypatch.setattr(gj.json, "dump", dump_then_full)
     with pytest.raises(Exception) as exc_info:
         publish(db, load_config(town / "demo.yaml"), out, run_id=999)
-    assert "No space left on device" in str(exc_info.value)
+    assert "No space left on device" in str(exc_info.value) and str(out) in str(exc_info.value)
+    assert "still points at the previous publish" in str(exc_info.value)
     assert published_ok(out) == before
     assert _tree(out) == tree, "no partial run directory or temp file may stay behind"
     record("disk_full_publish", {"latest_intact": True, "leftovers": 0})
