@@ -27,12 +27,26 @@ STATE: dict = {"config": None, "debug": False}
 log = logging.getLogger("plekzoeker")
 
 
+class _NoPrefectTracebacks(logging.Filter):
+    """Without --debug, Prefect's run loggers keep their messages but lose the tracebacks, and a failed
+    flow is not reported twice: :func:`main` prints the one line saying why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("prefect.flow_runs") and record.levelno >= logging.ERROR:
+            return False
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 def _setup_logging(verbose: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
     for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not debug:
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).addFilter(_NoPrefectTracebacks())
 
 
 @app.callback()
