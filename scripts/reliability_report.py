@@ -18,9 +18,12 @@ if __name__ == "__main__":
     results = json.loads(DST.read_text()) if DST.exists() else {}
     kills = measured.get("kill_points", {})
     hostile = measured.get("hostile_inputs", {})
+    files = measured.get("bad_input_files", {})
     results["reliability"] = {
         "kill_points_survived": kills.get("survived"), "kill_points_tried": kills.get("tried"),
-        "bad_inputs_refused_cleanly": hostile.get("refused_or_handled"), "bad_inputs_tried": hostile.get("tried"),
+        # broken/truncated/wrong-kind files (test_cli_errors) + hostile identifiers and files (tests/reliability)
+        "bad_inputs_refused_cleanly": (files.get("refused_cleanly") or 0) + (hostile.get("refused_or_handled") or 0),
+        "bad_inputs_tried": (files.get("tried") or 0) + (hostile.get("tried") or 0),
         "details": measured,
     }
     DST.write_text(json.dumps(results, indent=2) + "\n")

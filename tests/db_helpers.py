@@ -1,4 +1,9 @@
-"""Shared test helpers for the database."""
+"""Shared test helpers: the database reset, and the figures the reliability-minded tests keep."""
+import json
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
 
 TRUNCATE = """
 TRUNCATE core.pand, core.verblijfsobject, core.perceel, core.bgt_vlak, core.poi, core.network_node,
@@ -6,3 +11,13 @@ TRUNCATE core.pand, core.verblijfsobject, core.perceel, core.bgt_vlak, core.poi,
          result.outreach, result.candidate_history, result.exclusion, meta.raster, meta.stage, meta.run,
          meta.input CASCADE
 """
+
+
+def record(name: str, figures: dict) -> None:
+    """Keep what a test measured in tests/artifacts/reliability.json (RELIABILITY.md and
+    `make reliability-report` read it)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "reliability.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2))

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import Point
 
+from db_helpers import record
 from plekzoeker.sources.bag import load_bag
 from plekzoeker.sources.signals import load_signal
 
@@ -68,7 +69,8 @@ def bad_files(tmp: Path, demo_dir: Path) -> list[tuple[list[str], Path, str]]:
 
 def test_bad_inputs_fail_cleanly_and_change_nothing(loaded, demo_dir, tmp_path):
     before = state(loaded)
-    for cmd, path, text in bad_files(tmp_path, demo_dir):
+    cases = bad_files(tmp_path, demo_dir)
+    for cmd, path, text in cases:
         res = run(*cmd, str(path))
         lines = res.stderr.strip().splitlines()
         assert res.returncode != 0, (cmd, path)
@@ -78,6 +80,8 @@ def test_bad_inputs_fail_cleanly_and_change_nothing(loaded, demo_dir, tmp_path):
         assert state(loaded) == before, f"{path.name} changed the database"
     res = run("ingest", "bag", str(tmp_path / "truncated.gpkg"), debug=True)
     assert res.returncode != 0 and "Traceback" in res.stderr
+    record("bad_input_files", {"refused_cleanly": len(cases), "tried": len(cases),
+                               "cases": [f"{' '.join(c)} {p.name}" for c, p, _ in cases]})
 
 
 def test_rejected_rows_are_kept_with_reason_and_the_rest_loads(loaded, tmp_path):

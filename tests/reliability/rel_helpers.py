@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from db_helpers import record  # noqa: F401 - re-exported for the reliability tests
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.py")
-ARTIFACTS = REPO / "tests" / "artifacts"
 
 # (table, columns that define its content; run ids and timestamps left out on purpose)
 FINGERPRINTS = {
@@ -53,12 +53,3 @@ def published_ok(out: Path) -> dict:
         fc = json.loads((out / "latest" / name).read_text())
         assert fc["type"] == "FeatureCollection" and len(fc["features"]) == n, name
     return summary
-
-
-def record(name: str, figures: dict) -> None:
-    """Keep what a reliability test measured (tests/artifacts/reliability.json; RELIABILITY.md cites it)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / "reliability.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[name] = figures
-    path.write_text(json.dumps(data, indent=2))
