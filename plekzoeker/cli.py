@@ -42,7 +42,7 @@ def _setup_logging(verbose: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
-    for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3"):
+    for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3", "numexpr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not debug:
         for name in ("prefect.flow_runs", "prefect.task_runs"):
@@ -65,6 +65,8 @@ def main_options(
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not debug:  # dask configures its own loggers at import: keep its cluster chatter out of the run log
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 
 def _cfg(overrides: dict | None = None) -> dict:
@@ -292,11 +294,21 @@ def _print_publish(res: dict) -> None:
 @app.command()
 def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir)."),
             force: bool = typer.Option(False, help="Rerun every stage even if nothing changed."),
-            wait: bool = typer.Option(False, help="If another run holds the lock, wait for it instead of exiting.")) -> None:
-    """Run the nightly Prefect flow once (ingest → detect → score → publish), offline in ephemeral mode."""
+            wait: bool = typer.Option(False, help="If another run holds the lock, wait for it instead of exiting."),
+            area: Optional[str] = typer.Option(None, help="Only this area: GMxxxx or minx,miny,maxx,maxy (RD New); "
+                                                          "default: the config's area."),
+            scale_out: Optional[bool] = typer.Option(None, "--scale-out/--single",
+                                                     help="Detect and score per municipality on Dask (a LocalCluster, "
+                                                          "or dask.address); default: the config's dask.enabled.")) -> None:
+    """Run the nightly Prefect flow once (ingest → detect → score → publish), offline in ephemeral mode.
+
+    Incremental: inputs whose sha256 is unchanged are not reloaded, and detect/score are skipped when
+    their inputs and config did not change (each skip is logged with its reason). --force reruns all.
+    """
     from .pipelines.flows import nightly as nightly_flow
 
-    res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait)
+    res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
+                       area=area, dask=None if scale_out is None else {"enabled": scale_out})
     _print_publish(res["publish"])
 
 
