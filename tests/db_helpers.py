@@ -21,3 +21,25 @@ def record(name: str, figures: dict) -> None:
     data = json.loads(path.read_text()) if path.exists() else {}
     data[name] = figures
     path.write_text(json.dumps(data, indent=2))
+
+
+def detect_and_score(engine, config_path, day=None, reset: bool = False):
+    """Ingest every input of a config, detect and score (no Prefect). Returns (cfg, run_id, detect result).
+
+    ``reset``: empty every data table first. ``day``: the detection date (first_seen)."""
+    import sqlalchemy as sa
+    from plekzoeker.pipelines import stages
+    from plekzoeker.scoring.detect import run_detect
+    from plekzoeker.scoring.run import run_score
+    from plekzoeker.settings import load_config
+
+    if reset:
+        with engine.begin() as conn:
+            conn.execute(sa.text(TRUNCATE))
+    cfg = load_config(config_path)
+    for kind, path in stages.input_files(cfg).items():
+        stages.ingest_one(engine, cfg, kind, path)
+    run_id = stages.start_run(engine, "test", {}, cfg)
+    det = run_detect(engine, cfg, run_id, **({"day": day} if day else {}))
+    run_score(engine, cfg, run_id)
+    return cfg, run_id, det

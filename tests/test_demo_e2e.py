@@ -3,13 +3,10 @@ import json
 from pathlib import Path
 
 import pytest
+from db_helpers import detect_and_score
 import sqlalchemy as sa
 
 from plekzoeker.outputs.publish import publish
-from plekzoeker.pipelines import stages
-from plekzoeker.scoring.detect import run_detect
-from plekzoeker.scoring.run import run_score
-from plekzoeker.settings import load_config
 
 from geojson_checks import check_rfc7946
 
@@ -17,16 +14,7 @@ from geojson_checks import check_rfc7946
 @pytest.fixture(scope="module")
 def demo_run(engine, demo_dir, tmp_path_factory):
     """Run all stages once on the demo town; return (cfg, out_dir, summary)."""
-    with engine.begin() as conn:
-        from db_helpers import TRUNCATE
-
-        conn.execute(sa.text(TRUNCATE))
-    cfg = load_config(demo_dir / "demo.yaml")
-    for kind, path in stages.input_files(cfg).items():
-        stages.ingest_one(engine, cfg, kind, path)
-    run_id = stages.start_run(engine, "test", {}, cfg)
-    det = run_detect(engine, cfg, run_id)
-    run_score(engine, cfg, run_id)
+    cfg, run_id, det = detect_and_score(engine, demo_dir / "demo.yaml", reset=True)
     out = tmp_path_factory.mktemp("out")
     summary = publish(engine, cfg, out, run_id)
     return cfg, out, summary, det

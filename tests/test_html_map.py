@@ -242,18 +242,10 @@ def test_demo_town_publish_map(chrome, db, demo_dir, tmp_path):
     """The map.html of a real publish (demo town, both layers): one marker per published candidate."""
     import datetime as dt
 
+    from db_helpers import detect_and_score
     from plekzoeker.outputs.publish import publish
-    from plekzoeker.pipelines import stages
-    from plekzoeker.scoring.detect import run_detect
-    from plekzoeker.scoring.run import run_score
-    from plekzoeker.settings import load_config
 
-    cfg = load_config(demo_dir / "demo.yaml")
-    for kind, path in stages.input_files(cfg).items():
-        stages.ingest_one(db, cfg, kind, path)
-    run_id = stages.start_run(db, "test", {}, cfg)
-    run_detect(db, cfg, run_id, day=dt.date(2026, 3, 2))
-    run_score(db, cfg, run_id)
+    cfg, run_id, _ = detect_and_score(db, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2))
     summary = publish(db, cfg, tmp_path / "out", run_id)
     chrome.events.clear()
     assert chrome.open((tmp_path / "out" / "latest" / "map.html").as_uri()), chrome.problems()

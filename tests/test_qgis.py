@@ -13,13 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from db_helpers import detect_and_score
 from plekzoeker.outputs.publish import publish
-from plekzoeker.pipelines import stages
-from plekzoeker.scoring.detect import run_detect
-from plekzoeker.scoring.run import run_score
 
-from plekzoeker.settings import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "qgis_check.py"
@@ -51,16 +47,7 @@ def qgis_check(d: Path, png_dir: Path) -> tuple[int, dict, str]:
 
 @pytest.fixture(scope="module")
 def published(engine, demo_dir, tmp_path_factory) -> Path:
-    with engine.begin() as conn:
-        from db_helpers import TRUNCATE
-
-        conn.execute(sa.text(TRUNCATE))
-    cfg = load_config(demo_dir / "demo.yaml")
-    for kind, path in stages.input_files(cfg).items():
-        stages.ingest_one(engine, cfg, kind, path)
-    run_id = stages.start_run(engine, "test", {}, cfg)
-    run_detect(engine, cfg, run_id, day=dt.date(2026, 3, 2))
-    run_score(engine, cfg, run_id)
+    cfg, run_id, _ = detect_and_score(engine, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2), reset=True)
     summary = publish(engine, cfg, tmp_path_factory.mktemp("out"), run_id, municipality_files=True)
     return Path(summary["dir"])
 
