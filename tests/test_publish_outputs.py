@@ -206,7 +206,7 @@ def test_publish_failure_leaves_latest_and_no_partial_dir(db, cfg, tmp_path, mon
         raise OSError("disk on fire")
 
     monkeypatch.setattr(pub, "write_project", boom)  # the very last file before summary.json
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(pub.PublishError, match=f"cannot write the publish into {out}: disk on fire"):
         publish(db, cfg, out, run_id, now=at(DAY2))
     assert sorted(p.name for p in (out / "runs").iterdir()) == before
     assert (out / "latest").resolve().name == before[0]
