@@ -45,6 +45,7 @@ test: install postgis test-tools  ## run the whole test suite against a real Pos
 	$(BIN)/python -m pytest -q
 
 bench: install postgis  ## run the benchmarks (ingest, access) and write BENCHMARKS.md / benchmarks/results.json
+	@scripts/ensure-bench-tools.sh
 	$(BIN)/python -m benchmarks.run
 
 qgis-check: test-tools  ## load out/latest in real QGIS (offscreen): feature counts, graduated styles, PNG renders

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from ..area import Area
 from ..db.load import LoadStats, TableSpec, load_input
 
-BAG_ID = ("identificatie IS NULL OR identificatie !~ '^[0-9]{16}$'", "malformed BAG identificatie (not 16 digits)")
+# exactly 16 ASCII digits (the same as !~ '^[0-9]{16}$', at half the cost of the regular expression)
+BAG_ID = ("identificatie IS NULL OR octet_length(identificatie) <> 16 OR ltrim(identificatie, '0123456789') <> ''",
+          "malformed BAG identificatie (not 16 digits)")
 
 PAND = TableSpec(
     table="pand",
@@ -29,12 +31,13 @@ VERBLIJFSOBJECT = TableSpec(
 
 def load_bag(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False) -> LoadStats:
     """Load a BAG GeoPackage or LVBAG extract into core.pand / core.verblijfsobject atomically."""
-    from .bag_read import read_bag_pand, read_bag_verblijfsobject  # the reader pulls in GDAL/osmium: import on use
+    # the reader pulls in GDAL/osmium: import on use. Units go to COPY as Arrow tables (no pandas).
+    from .bag_read import read_bag_pand, read_bag_verblijfsobject_arrow
     area = area or Area()
     options = {"area": _area_options(area)}
     return load_input(engine, "bag", path, {
         PAND: lambda: read_bag_pand(path, area=area),
-        VERBLIJFSOBJECT: lambda: read_bag_verblijfsobject(path, area=area),
+        VERBLIJFSOBJECT: lambda: read_bag_verblijfsobject_arrow(path, area=area),
     }, options=options, force=force)
 
 

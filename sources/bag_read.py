@@ -78,6 +78,11 @@ central directory against the file start.
 
 Dates are ``datetime64[ms]`` at midnight (NaT when unknown); integers are nullable ``Int64``;
 text is pandas' string dtype (missing = NaN); ``pand_ids`` / ``gebruiksdoelen`` are Python lists.
+
+The GeoPackage units are read with Arrow end to end (``_gpkg_vbo_arrow``: pyarrow.compute for the
+cleaning, numpy for the bookkeeping, shapely only for geometries that are not plain RD points).
+``read_bag_verblijfsobject_arrow`` hands those tables straight to the loader (binary COPY);
+``read_bag_verblijfsobject`` converts the same tables to the GeoDataFrames above.
 """
 from __future__ import annotations
 
@@ -384,7 +389,22 @@ def read_bag_verblijfsobject(path: str | Path, area: Area | None = None,
     chunk_size = _check_chunk_size(chunk_size)
     kind = _sniff(path, "a BAG GeoPackage, LVBAG XML file, LVBAG folder or LVBAG zip")
     if kind == "gpkg":
-        yield from _gpkg_vbo(path, area, chunk_size)
+        for table in _gpkg_vbo_arrow(path, area, chunk_size):
+            yield _vbo_frame(table)
+    else:
+        yield from _lvbag_vbo(path, kind, area, chunk_size)
+
+
+@gdal_safe
+def read_bag_verblijfsobject_arrow(path: str | Path, area: Area | None = None,
+                                   chunk_size: int = 100_000) -> Iterator[pa.Table | gpd.GeoDataFrame]:
+    """The loader's form of ``read_bag_verblijfsobject``: the same rows, from a GeoPackage as Arrow
+    tables (``geometry`` as 2D WKB in RD New, lists as list<string>, dates date32; see
+    ``_gpkg_vbo_arrow``) that go to COPY without pandas; an LVBAG extract still yields GeoDataFrames."""
+    chunk_size = _check_chunk_size(chunk_size)
+    kind = _sniff(path, "a BAG GeoPackage, LVBAG XML file, LVBAG folder or LVBAG zip")
+    if kind == "gpkg":
+        yield from _gpkg_vbo_arrow(path, area, chunk_size)
     else:
         yield from _lvbag_vbo(path, kind, area, chunk_size)
 
@@ -486,96 +506,9 @@ def _gpkg_pand(path: str | Path, area: Area | None, chunk_size: int) -> Iterator
             yield out
 
 
-def _split_list(column: pa.ChunkedArray | None, n: int, strip_prefix: bool = False) -> list[list[str]]:
-    """Comma-separated text → per-row lists of trimmed, non-empty parts (vectorised in Arrow);
-    with ``strip_prefix`` an ``NL.IMBAG.Pand.`` style prefix is removed from every part."""
-    if column is None:
-        return [[] for _ in range(n)]
-    arr = pc.fill_null(pc.cast(column.combine_chunks(), pa.string()), "")
-    lists = pc.split_pattern(arr, ",")
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    if strip_prefix:
-        flat = pc.replace_substring_regex(flat, r"^.*\.", "")
-    keep = pc.not_equal(flat, "")
-    parents = pc.list_parent_indices(lists).filter(keep).to_numpy()
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(parents, minlength=len(arr)))]).astype(np.int64)
-    return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), flat.filter(keep)).to_pylist()
-
-
-def _gpkg_vbo(path: str | Path, area: Area | None, chunk_size: int) -> Iterator[gpd.GeoDataFrame]:
-    lyr = _open_gpkg_layer(path, "verblijfsobject", _GPKG_VBO, _VBO_REQUIRED)
-    c = lyr.columns
-    seen = _SortedIds()
-    carry: pd.DataFrame | None = None
-    for table, geoms in _gpkg_batches(lyr, area, chunk_size):
-        n = table.num_rows
-        frame = pd.DataFrame({
-            "identificatie": _ids(_col(table, c["identificatie"])),
-            "pand_ids": _split_list(table.column(c["pand_ids"]), n, strip_prefix=True),
-            "gebruiksdoelen": _split_list(table.column(c["gebruiksdoelen"]), n),
-            "oppervlakte": _int(_col(table, c["oppervlakte"])),
-            "status": _text(_col(table, c["status"])),
-            "openbare_ruimte": _opt_text(table, c["openbare_ruimte"], n),
-            "huisnummer": _int(_col(table, c["huisnummer"]) if c["huisnummer"] else pd.Series([None] * n)),
-            "huisletter": _opt_text(table, c["huisletter"], n),
-            "toevoeging": _opt_text(table, c["toevoeging"], n),
-            "postcode": _postcode(_opt_text(table, c["postcode"], n)),
-            "woonplaats": _opt_text(table, c["woonplaats"], n),
-            "documentdatum": _date(_col(table, c["documentdatum"]), n),
-            "begingeldigheid": _date(_col(table, c["begingeldigheid"]), n),
-            "geometry": _as_points(geoms),
-        })
-        if carry is not None and len(carry):
-            frame = pd.concat([carry, frame], ignore_index=True)
-        if not len(frame):
-            continue
-        # rows of the last unit may continue in the next batch (one row per building): hold them back
-        tail = (frame["identificatie"] == frame["identificatie"].iloc[-1]).fillna(False).to_numpy(dtype=bool)
-        if tail.all():
-            carry = frame
-            continue
-        carry = frame[tail]
-        out = _vbo_rows_out(frame[~tail], seen, area)
-        if len(out):
-            yield out
-    if carry is not None and len(carry):
-        out = _vbo_rows_out(carry, seen, area)
-        if len(out):
-            yield out
-
-
-def _vbo_rows_out(frame: pd.DataFrame, seen: "_SortedIds", area: Area | None) -> gpd.GeoDataFrame:
-    merged = _merge_vbo_rows(frame, seen)
-    return _finish(merged.drop(columns="geometry"), merged["geometry"].to_numpy(), area, VBO_COLUMNS)
-
-
-def _opt_text(table: pa.Table, name: str | None, n: int) -> pd.Series:
-    if name is None:
-        return pd.Series([None] * n, dtype="str")
-    return _text(table.column(name).to_pandas())
-
-
 def _postcode(values: pd.Series) -> pd.Series:
     """'1234 ab' → '1234AB'."""
     return values.str.replace(" ", "", regex=False).str.upper()
-
-
-def _merge_vbo_rows(frame: pd.DataFrame, seen: "_SortedIds") -> pd.DataFrame:
-    """One row per unit: rows repeated per building are merged (pand ids united); units already
-    emitted in an earlier chunk are dropped (first wins)."""
-    frame = frame.reset_index(drop=True)
-    dup = frame["identificatie"].duplicated(keep=False) & frame["identificatie"].notna()
-    if dup.any():
-        extra = frame[dup].groupby("identificatie", sort=False)["pand_ids"].agg(
-            lambda rows: sorted({p for row in rows for p in row}))
-        frame = frame.drop_duplicates("identificatie", keep="first").reset_index(drop=True)
-        hit = frame["identificatie"].isin(extra.index)
-        frame.loc[hit, "pand_ids"] = pd.Series(
-            [extra[i] for i in frame.loc[hit, "identificatie"]], index=frame.index[hit], dtype=object)
-    keys = _keys(frame["identificatie"])
-    fresh = (keys < 0) | ~seen.contains(keys)
-    seen.add(keys[fresh & (keys >= 0)])
-    return frame[fresh].reset_index(drop=True)
 
 
 def _as_points(geoms: np.ndarray) -> np.ndarray:
@@ -601,6 +534,282 @@ def _finish(frame: pd.DataFrame, geoms: np.ndarray, area: Area | None, columns: 
     return gdf[columns]
 
 
+# --------------------------------------------------------------------------- GeoPackage units, Arrow end to end
+# The loader takes these Arrow tables as they are (no pandas, no Python lists, no shapely for plain
+# points): ``read_bag_verblijfsobject`` converts the same tables to the GeoDataFrames of the contract.
+
+_WKB_POINT_LE = b"\x01\x01\x00\x00\x00"  # little-endian 2D Point header (5 bytes) + x, y doubles
+
+
+def _a(column: pa.ChunkedArray | pa.Array | None) -> pa.Array | None:
+    if column is None:
+        return None
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _data_bytes(arr: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes behind a string array's values (no copy)."""
+    wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    if len(arr) == 0 or arr.buffers()[2] is None:
+        return np.empty(0, dtype=np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32, count=len(arr) + 1,
+                            offset=arr.offset * (8 if wide else 4))
+    return np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+
+
+def _may_need_trim(arr: pa.Array) -> bool:
+    """False when no value can hold whitespace (no control, space or non-ASCII byte): trimming is a no-op."""
+    data = _data_bytes(arr)
+    return bool(len(data)) and bool(((data <= 32) | (data >= 128)).any())
+
+
+def _has_byte(arr: pa.Array, byte: bytes) -> bool:
+    return bool((_data_bytes(arr) == byte[0]).any())
+
+
+def _text_a(arr: pa.Array) -> pa.Array:
+    """Any column as Arrow text, trimmed; empty strings become null (as ``_text``)."""
+    if pa.types.is_floating(arr.type) or pa.types.is_decimal(arr.type):
+        return pa.array(_text(arr.to_pandas()).to_numpy(dtype=object, na_value=None), type=pa.string())
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    if _may_need_trim(arr):
+        arr = pc.utf8_trim_whitespace(arr)
+    if pc.any(pc.equal(pc.binary_length(arr), 0)).as_py():
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return arr
+
+
+def _strip_prefix_a(arr: pa.Array) -> pa.Array:
+    """``NL.IMBAG.Pand.0221…`` → ``0221…`` (everything up to the last dot removed)."""
+    return pc.replace_substring_regex(arr, r"^.*\.", "") if _has_byte(arr, b".") else arr
+
+
+def _ids_a(arr: pa.Array) -> pa.Array:
+    """As ``_ids``: prefix stripped, 1-15 digit identifiers zero-padded to 16."""
+    s = _strip_prefix_a(_text_a(arr))
+    if len(s) - s.null_count and pc.min(pc.binary_length(s)).as_py() < 16:
+        short = pc.match_substring_regex(s, r"^[0-9]{1,15}$")
+        if pc.any(short).as_py():
+            s = pc.if_else(short, pc.utf8_lpad(s, 16, "0"), s)
+    return s
+
+
+def _int_a(arr: pa.Array | None, n: int) -> pa.Array:
+    if arr is None:
+        return pa.nulls(n, pa.int64())
+    if pa.types.is_integer(arr.type):
+        return pc.cast(arr, pa.int64())
+    if pa.types.is_null(arr.type):
+        return pa.nulls(n, pa.int64())
+    return pa.array(_int(arr.to_pandas()), type=pa.int64(), from_pandas=True)
+
+
+def _date_a(arr: pa.Array | None, n: int) -> pa.Array:
+    """As ``_date``, as Arrow date32."""
+    if arr is None or pa.types.is_null(arr.type):
+        return pa.nulls(n, pa.date32())
+    if pa.types.is_date(arr.type):
+        return pc.cast(arr, pa.date32())
+    if pa.types.is_timestamp(arr.type):
+        if arr.type.tz is not None:
+            arr = pc.local_timestamp(arr)
+        return pc.cast(pc.floor_temporal(arr, unit="day"), pa.date32())
+    return pa.array(_date(arr.to_pandas(), n), from_pandas=True).cast(pa.date32())
+
+
+def _split_list_a(column: pa.Array | None, n: int, strip_prefix: bool = False) -> pa.ListArray:
+    """Comma-separated text → list<string> of trimmed, non-empty parts (no nulls); with ``strip_prefix``
+    an ``NL.IMBAG.Pand.`` style prefix is removed from every part."""
+    if column is None:
+        return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()))
+    arr = pc.fill_null(pc.cast(column, pa.string()), "")
+    lists = pc.split_pattern(arr, ",")
+    flat = pc.list_flatten(lists)
+    if _may_need_trim(flat):
+        flat = pc.utf8_trim_whitespace(flat)
+    if strip_prefix:
+        flat = _strip_prefix_a(flat)
+    empty = pc.equal(pc.binary_length(flat), 0)
+    if not pc.any(empty).as_py():
+        return pa.ListArray.from_arrays(lists.offsets, flat)
+    keep = pc.invert(empty)
+    parents = pc.list_parent_indices(lists).filter(keep).to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(parents, minlength=len(arr)))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat.filter(keep))
+
+
+def _plain_points(wkb: pa.Array) -> bool:
+    """True when every value is a little-endian 2D WKB point with finite coordinates (no work for shapely)."""
+    if wkb.null_count or len(wkb) == 0:
+        return False
+    if not (pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)):
+        return False
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64 if pa.types.is_large_binary(wkb.type) else np.int32,
+                            count=len(wkb) + 1, offset=wkb.offset * (8 if pa.types.is_large_binary(wkb.type) else 4))
+    if not (np.diff(offsets) == 21).all():
+        return False
+    raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8, count=21 * len(wkb), offset=int(offsets[0]))
+    rec = raw.reshape(len(wkb), 21)
+    if not (rec[:, :5] == np.frombuffer(_WKB_POINT_LE, dtype=np.uint8)).all():
+        return False
+    xy = rec[:, 5:].copy().view("<f8")
+    return bool(np.isfinite(xy).all())
+
+
+def _vbo_geometry(wkb: pa.Array, crs: CRS) -> tuple[pa.Array, np.ndarray | None]:
+    """(2D WKB points in RD New, shapely geometries or None) for one batch; non-points become their
+    point on surface, unreadable geometries null. Plain RD points pass through untouched."""
+    if _is_rd(crs) and _plain_points(wkb):
+        return pc.cast(wkb, pa.binary()), None
+    geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    if not _is_rd(crs):
+        geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(RD_NEW).array, dtype=object)
+    geoms = _as_points(geoms)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out = np.full(len(geoms), None, dtype=object)
+    out[ok] = shapely.to_wkb(geoms[ok])
+    return pa.array(out, type=pa.binary()), geoms
+
+
+def _keys_a(ids: pa.Array) -> np.ndarray:
+    """As ``_keys``: 16-digit ids → int64, -1 for anything else."""
+    valid = pc.fill_null(pc.and_(pc.equal(pc.binary_length(ids), 16), pc.ascii_is_decimal(ids)), False)
+    if pc.all(valid).as_py():
+        return pc.cast(ids, pa.int64()).to_numpy()
+    return pc.fill_null(pc.cast(pc.if_else(valid, ids, pa.scalar(None, pa.string())), pa.int64()), -1).to_numpy()
+
+
+def _merge_vbo_rows_a(table: pa.Table, seen: _SortedIds) -> pa.Table:
+    """One row per unit: rows repeated per building are merged (pand ids of repeated rows united and
+    sorted; the first row wins), units emitted in an earlier chunk dropped."""
+    ids = _a(table.column("identificatie"))
+    keys = _keys_a(ids)
+    dup = np.zeros(len(ids), dtype=bool)
+    increasing = len(keys) < 2 or (keys[0] >= 0 and bool((keys[1:] > keys[:-1]).all()))  # then no repeats
+    if not increasing:
+        codes = pc.fill_null(pc.dictionary_encode(ids).indices, 0).to_numpy(zero_copy_only=False)
+        valid = ids.is_valid().to_numpy(zero_copy_only=False)
+        if valid.any():
+            dup[valid] = np.bincount(codes[valid])[codes[valid]] > 1
+    if dup.any():
+        keep = ~dup
+        pos = np.flatnonzero(dup)
+        _, first = np.unique(codes[pos], return_index=True)
+        first_rows = np.sort(pos[first])
+        keep[first_rows] = True
+        by_code: dict[int, set] = {}
+        for code, parts in zip(codes[pos], _a(table.column("pand_ids")).take(pa.array(pos)).to_pylist()):
+            by_code.setdefault(int(code), set()).update(parts)
+        merged = pa.array([sorted(by_code[int(codes[r])]) for r in first_rows], type=pa.list_(pa.string()))
+        pand_ids = _a(table.column("pand_ids"))
+        n = len(pand_ids)
+        take = np.arange(n, dtype=np.int64)
+        take[first_rows] = n + np.arange(len(first_rows))
+        pand_ids = pa.concat_arrays([pand_ids, merged]).take(pa.array(take))
+        table = table.set_column(table.schema.get_field_index("pand_ids"), "pand_ids", pand_ids)
+        table = table.filter(pa.array(keep))
+        keys = keys[keep]
+    fresh = (keys < 0) | ~seen.contains(keys)
+    seen.add(keys[fresh & (keys >= 0)])
+    return table if fresh.all() else table.filter(pa.array(fresh))
+
+
+def _finish_a(table: pa.Table, area: Area | None) -> pa.Table:
+    """As ``_finish``: drop rows without geometry, apply the exact area filter."""
+    keep = _a(table.column("geometry")).is_valid().to_numpy(zero_copy_only=False)
+    if area is not None and not area.is_empty and table.num_rows:
+        if area.municipality:
+            keep &= pc.fill_null(pc.starts_with(_a(table.column("identificatie")), area.municipality),
+                                 False).to_numpy(zero_copy_only=False)
+        mask = area.mask()
+        if mask is not None:
+            shapely.prepare(mask)
+            geoms = shapely.from_wkb(_a(table.column("geometry")).to_numpy(zero_copy_only=False))
+            keep &= shapely.intersects(geoms, mask)
+    return table if keep.all() else table.filter(pa.array(keep))
+
+
+def _gpkg_vbo_arrow(path: str | Path, area: Area | None, chunk_size: int) -> Iterator[pa.Table]:
+    """BAG units from a GeoPackage as Arrow tables: the ``VBO_COLUMNS``, ``geometry`` as 2D WKB
+    (RD New), integers int64, dates date32, ``pand_ids`` / ``gebruiksdoelen`` list<string>."""
+    lyr = _open_gpkg_layer(path, "verblijfsobject", _GPKG_VBO, _VBO_REQUIRED)
+    c = lyr.columns
+    cols = [v for v in c.values() if v is not None]
+    spatial = _ogr_spatial_filter(area, lyr.crs)
+    seen = _SortedIds()
+    carry: pa.Table | None = None
+    with _source_errors(lyr.path, "a GeoPackage"):
+        for meta, batch in _batches(lyr.path, lyr.layer, columns=cols, chunk_size=chunk_size,
+                                    where=_gpkg_where(lyr, area), **spatial):
+            n = batch.num_rows
+            col = lambda name: None if c[name] is None else _a(batch.column(c[name]))  # noqa: E731
+            opt = lambda name: pa.nulls(n, pa.string()) if c[name] is None else _text_a(col(name))  # noqa: E731
+            postcode = opt("postcode")
+            postcode = pc.utf8_upper(pc.replace_substring(postcode, " ", ""))
+            geometry, _ = _vbo_geometry(_a(batch.column(meta["geometry_name"] or "wkb_geometry")), lyr.crs)
+            frame = pa.table({
+                "identificatie": _ids_a(col("identificatie")),
+                "pand_ids": _split_list_a(col("pand_ids"), n, strip_prefix=True),
+                "gebruiksdoelen": _split_list_a(col("gebruiksdoelen"), n),
+                "oppervlakte": _int_a(col("oppervlakte"), n),
+                "status": _text_a(col("status")),
+                "openbare_ruimte": opt("openbare_ruimte"),
+                "huisnummer": _int_a(col("huisnummer"), n),
+                "huisletter": opt("huisletter"),
+                "toevoeging": opt("toevoeging"),
+                "postcode": postcode,
+                "woonplaats": opt("woonplaats"),
+                "documentdatum": _date_a(col("documentdatum"), n),
+                "begingeldigheid": _date_a(col("begingeldigheid"), n),
+                "geometry": geometry,
+            })
+            if carry is not None and carry.num_rows:
+                frame = pa.concat_tables([carry, frame]).combine_chunks()
+            if not frame.num_rows:
+                continue
+            # rows of the last unit may continue in the next batch (one row per building): hold them back
+            ids = _a(frame.column("identificatie"))
+            last = ids[-1]
+            if last.is_valid:
+                tail = pc.fill_null(pc.equal(ids, last), False).to_numpy(zero_copy_only=False)
+            else:
+                tail = np.zeros(len(ids), dtype=bool)
+            if tail.all():
+                carry = frame
+                continue
+            carry = frame.filter(pa.array(tail))
+            out = _finish_a(_merge_vbo_rows_a(frame.filter(pa.array(~tail)), seen), area)
+            if out.num_rows:
+                yield out
+        if carry is not None and carry.num_rows:
+            out = _finish_a(_merge_vbo_rows_a(carry, seen), area)
+            if out.num_rows:
+                yield out
+
+
+def _vbo_frame(table: pa.Table) -> gpd.GeoDataFrame:
+    """An Arrow unit table as the contract's GeoDataFrame (text str, Int64, datetime64[ms], lists)."""
+    n = table.num_rows
+    data = {}
+    for name in VBO_COLUMNS[:-1]:
+        arr = _a(table.column(name))
+        if name in ("pand_ids", "gebruiksdoelen"):
+            data[name] = pd.Series(arr.to_pylist(), dtype=object)
+        elif pa.types.is_integer(arr.type):
+            data[name] = arr.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        elif pa.types.is_date(arr.type):
+            data[name] = pd.Series(arr.cast(pa.timestamp("ms")).to_pandas(), dtype="datetime64[ms]")
+        else:
+            data[name] = _text(arr)
+    geoms = shapely.from_wkb(_a(table.column("geometry")).to_numpy(zero_copy_only=False))
+    frame = pd.DataFrame(data, index=range(n))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=RD_NEW), crs=RD_NEW)[VBO_COLUMNS]
+
 # --------------------------------------------------------------------------- version bookkeeping
 
 def _keys(ids: pd.Series) -> np.ndarray:
@@ -620,14 +829,16 @@ class _SortedIds:
         self._a = np.empty(0, dtype=np.int64)
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
-        if len(self._a) == 0 or len(keys) == 0:
+        if len(self._a) == 0 or len(keys) == 0 or keys.min() > self._a[-1]:
             return np.zeros(len(keys), dtype=bool)
         pos = np.searchsorted(self._a, keys)
         pos[pos == len(self._a)] = len(self._a) - 1
         return self._a[pos] == keys
 
     def add(self, keys: np.ndarray) -> None:
-        if len(keys):
+        if len(keys) and (len(self._a) == 0 or keys[0] > self._a[-1]) and (keys[1:] > keys[:-1]).all():
+            self._a = np.concatenate([self._a, keys])  # ids arriving in order (the usual case): append
+        elif len(keys):
             # both runs sorted: the stable sort (timsort) merges them in linear time
             self._a = np.sort(np.concatenate([self._a, np.unique(keys)]), kind="stable")
 

@@ -3,12 +3,19 @@
 One load of one input file is one transaction:
 
 1. ``CREATE TABLE raw.<table>__<input_id> (LIKE core.<table>)`` for every target table;
-2. ``COPY`` the reader's chunks into it (geometry as EWKB hex; PostgreSQL does the parsing);
+2. ``COPY`` the reader's chunks into it: DataFrame chunks as CSV (geometry as EWKB hex; PostgreSQL
+   does the parsing), Arrow-table chunks (``geometry`` as WKB, e.g. the BAG GeoPackage units) in
+   PostgreSQL's binary COPY format, built column-wise with numpy/Arrow (no text parsing on the server);
 3. validate in SQL: reject rows with malformed identifiers (kept in ``meta.reject`` with the reason),
    drop duplicate identifiers (counted), repair invalid geometries with ``ST_MakeValid`` (counted),
    refuse an empty result;
 4. build the indexes, then rename ``core.<table>`` away and the staging table into its place, and
    drop the old one; ``meta.input`` is marked done.
+
+The file's sha256 (for ``meta.input`` and the "unchanged, skip" check) is computed up front only when
+the last successful load of that kind has the same size and options; otherwise the ledger row starts
+with an empty sha256 and gets the real one, hashed while the server builds the indexes, in the same
+transaction that marks it done.
 
 A failure or a kill at any point rolls the whole transaction back: ``core.*`` keeps the previous
 good data and no staging table survives (it was created inside the transaction). With the managed
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import logging
 import queue
@@ -122,6 +130,12 @@ def _points_to_ewkb_hex(geoms: np.ndarray, srid: int = 28992) -> pa.Array:
     rec = np.empty(n, dtype=_EWKB_POINT)
     rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
     rec["x"], rec["y"] = xy[:, 0], xy[:, 1]
+    return _hex_records(rec)
+
+
+def _hex_records(rec: np.ndarray) -> pa.Array:
+    """Fixed-size EWKB point records -> Arrow strings of their upper-case hex."""
+    n = len(rec)
     raw = rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)
     hexed = np.empty((n, 2 * _EWKB_POINT.itemsize), dtype=np.uint8)
     hexed[:, 0::2], hexed[:, 1::2] = _HEX[raw >> 4], _HEX[raw & 15]
@@ -129,9 +143,10 @@ def _points_to_ewkb_hex(geoms: np.ndarray, srid: int = 28992) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(hexed)])
 
 
-def _geoms_to_ewkb_hex(geoms: np.ndarray, kind: str | None) -> pa.Array:
-    """Vectorised: force 2D and the target type (Polygon -> MultiPolygon), return EWKB hex (SRID 28992)."""
-    if kind == "point" and len(geoms) and shapely.get_type_id(geoms).min() == 0 and shapely.get_type_id(geoms).max() == 0:
+def _geoms_to_ewkb_hex(geoms: np.ndarray, kind: str | None, hex: bool = True) -> pa.Array:
+    """Vectorised: force 2D and the target type (Polygon -> MultiPolygon), return EWKB hex (SRID 28992);
+    with ``hex=False`` the EWKB bytes."""
+    if hex and kind == "point" and len(geoms) and shapely.get_type_id(geoms).min() == 0 and shapely.get_type_id(geoms).max() == 0:
         return _points_to_ewkb_hex(geoms)
     geoms = shapely.force_2d(geoms)
     if kind == "multipolygon":
@@ -141,7 +156,7 @@ def _geoms_to_ewkb_hex(geoms: np.ndarray, kind: str | None) -> pa.Array:
             geoms = geoms.copy()
             geoms[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
     geoms = shapely.set_srid(geoms, 28992)
-    return pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), type=pa.string())
+    return pa.array(shapely.to_wkb(geoms, hex=hex, include_srid=True), type=pa.string() if hex else pa.binary())
 
 
 def _pg_array_literal(arr: pa.Array) -> pa.Array:
@@ -194,28 +209,277 @@ def _chunk_to_csv(spec: TableSpec, chunk: pd.DataFrame) -> tuple[int, bytes]:
     return len(chunk), buf.getvalue()
 
 
+def _wkb_to_ewkb_hex(wkb: pa.Array, kind: str | None, srid: int = 28992) -> pa.Array:
+    """ISO WKB (binary) -> hex EWKB with SRID; little-endian 2D points without shapely."""
+    n = len(wkb)
+    if kind == "point" and n and not wkb.null_count and pa.types.is_binary(wkb.type):
+        offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32, count=n + 1, offset=wkb.offset * 4)
+        if (np.diff(offsets) == 21).all():
+            raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
+            if (raw[:, :5] == np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)).all():
+                rec = np.empty(n, dtype=_EWKB_POINT)
+                rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
+                rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)[:, 9:] = raw[:, 5:]
+                return _hex_records(rec)
+    geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    return _geoms_to_ewkb_hex(geoms, kind)
+
+
+def _arrow_column(arr: pa.Array) -> pa.Array:
+    """One Arrow column in a form PostgreSQL's CSV COPY parses (lists as array literals, dates as dates)."""
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        return _pg_array_literal(arr)
+    if pa.types.is_timestamp(arr.type):
+        return pc.cast(arr, pa.date32())
+    if pa.types.is_dictionary(arr.type):
+        return arr.dictionary_decode()
+    return arr
+
+
+def _table_to_csv(spec: TableSpec, table: pa.Table, tag: int) -> tuple[int, bytes]:
+    """An Arrow chunk (geometry as WKB in column ``geometry``) as CSV bytes in COPY column order."""
+    n = table.num_rows
+    missing = [c for c in spec.columns if c not in table.column_names and c != "input_id"]
+    if missing:
+        raise ValueError(f"reader did not produce column(s) {missing} for {spec.table}")
+    if n == 0:
+        return 0, b""
+    arrays = []
+    for c in spec.columns:
+        if c == "input_id":
+            arrays.append(pa.array(np.full(n, tag, dtype=np.int64)))
+        else:
+            col = table.column(c)
+            arrays.append(_arrow_column(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col))
+    if spec.geometry:
+        g = table.column("geometry")
+        arrays.append(_wkb_to_ewkb_hex(g.combine_chunks() if isinstance(g, pa.ChunkedArray) else g, spec.geom_kind))
+    out = pa.Table.from_arrays(arrays, names=_copy_columns(spec))
+    buf = io.BytesIO()
+    pacsv.write_csv(out, buf, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed",
+                                                               batch_size=max(n, 1024)))
+    return n, buf.getvalue()
+
+
+# --------------------------------------------------------------------------- binary COPY of Arrow chunks
+# PostgreSQL's binary COPY skips the server's text parsing (CSV scanning, hex geometry, array
+# literals): the rows are built column-wise with numpy/Arrow, no per-row Python work.
+
+_PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_PGCOPY_TRAILER = b"\xff\xff"
+# (no Arrow object at import time: the first one reserves ~1 GB of address space for Arrow's
+# allocator, which must not happen before GDAL is loaded under a tight RLIMIT_AS)
+
+
+def _nothing() -> pa.Scalar:
+    return pa.scalar(b"", pa.binary())
+
+
+_FIXED = {"integer": (">i4", np.int32), "bigint": (">i8", np.int64), "smallint": (">i2", np.int16),
+          "double precision": (">f8", np.float64), "real": (">f4", np.float32), "boolean": ("u1", np.uint8),
+          "date": (">i4", np.int32)}
+_TEXT_TYPES = {"text", "character varying"}
+_POSTGRES_EPOCH_DAYS = 10957  # 2000-01-01 - 1970-01-01
+
+
+def _as_binary(piece: np.ndarray | pa.Array) -> pa.Array:
+    return _fixed_binary(piece, piece.shape[1]) if isinstance(piece, np.ndarray) else piece
+
+
+def _binary_plan(cur, staging: sql.Composed, spec: TableSpec) -> list[str] | None:
+    """Per COPY column the binary encoding of its staging column type, or None when one is not supported."""
+    cur.execute(sql.SQL("SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+                        "WHERE a.attrelid = {t}::regclass AND a.attnum > 0 AND NOT a.attisdropped").format(
+        t=sql.Literal(staging.as_string(cur))))
+    types = dict(cur.fetchall())
+    plan = []
+    for col in _copy_columns(spec):
+        t = types.get(col)
+        if t in _TEXT_TYPES or t in _FIXED or t == "text[]" or (t == "geometry" and col == spec.geometry):
+            plan.append(t)
+        else:
+            return None
+    return plan
+
+
+def _fixed_binary(data: np.ndarray, width: int) -> pa.Array:
+    """Rows of ``width`` bytes (a C-contiguous uint8 matrix or record array) as an Arrow binary array."""
+    n = len(data)
+    offsets = np.arange(n + 1, dtype=np.int32) * width
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))])
+
+
+def _ragged_binary(rows: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """The first ``lengths[i]`` bytes of each row of a uint8 matrix, as an Arrow binary array."""
+    n, width = rows.shape
+    if (lengths == width).all():
+        return _fixed_binary(rows, width)
+    keep = np.arange(width)[np.newaxis, :] < lengths[:, np.newaxis]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rows[keep])])
+
+
+def _length_words(lengths: np.ndarray) -> np.ndarray:
+    """Big-endian int32 field lengths (-1 = NULL) as an n x 4 byte matrix."""
+    return lengths.astype(">i4").view(np.uint8).reshape(-1, 4)
+
+
+def _rows_or_ragged(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray | pa.Array:
+    """The byte matrix itself when every row is used in full, else the ragged binary array."""
+    return rows if (lengths == rows.shape[1]).all() else _ragged_binary(rows, lengths)
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    if arr.null_count == 0:
+        return np.ones(len(arr), dtype=bool)
+    return arr.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _binary_text(arr: pa.Array) -> list[np.ndarray | pa.Array]:
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    valid = _valid(arr)
+    lengths = np.where(valid, pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False), -1)
+    data = pc.cast(pc.fill_null(arr, ""), pa.binary())
+    return [_length_words(lengths)] + ([data] if (lengths > 0).any() else [])
+
+
+def _binary_fixed(arr: pa.Array, kind: str) -> list[np.ndarray | pa.Array]:
+    be, np_type = _FIXED[kind]
+    if kind == "date":
+        if pa.types.is_timestamp(arr.type):
+            arr = pc.cast(arr, pa.date32())
+        values = pc.cast(arr, pa.int32()).fill_null(0).to_numpy() - _POSTGRES_EPOCH_DAYS
+    elif kind == "boolean":
+        values = pc.cast(arr, pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False)
+    else:  # a safe cast: an out-of-range value fails the load instead of wrapping around
+        values = pc.cast(arr, pa.from_numpy_dtype(np_type)).fill_null(0).to_numpy(zero_copy_only=False)
+    width = np.dtype(be).itemsize
+    rec = np.empty(len(arr), dtype=[("len", ">i4"), ("v", be)])
+    valid = _valid(arr)
+    rec["len"] = np.where(valid, width, -1)
+    rec["v"] = values
+    rows = rec.view(np.uint8).reshape(len(arr), 4 + width)
+    return [_rows_or_ragged(rows, np.where(valid, 4 + width, 4))]
+
+
+def _binary_text_array(arr: pa.Array) -> list[np.ndarray | pa.Array]:
+    """list<string> → text[] in array_recv's format (one dimension, lower bound 1, element oid 25)."""
+    if pa.types.is_large_list(arr.type):
+        arr = pc.cast(arr, pa.list_(arr.type.value_type))
+    valid = _valid(arr)
+    counts = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int32)
+    flat = arr.values.slice(arr.offsets[0].as_py(), arr.offsets[-1].as_py() - arr.offsets[0].as_py())
+    cells = pc.binary_join_element_wise(*(_as_binary(x) for x in _binary_text(flat)), _nothing())
+    offsets = pc.subtract(arr.offsets, arr.offsets[0])
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, cells), _nothing())
+    joined = pc.fill_null(joined, _nothing())
+    hdr = np.empty(len(arr), dtype=[("len", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"),
+                                    ("dim", ">i4"), ("lb", ">i4")])
+    body = np.where(counts > 0, 20, 12) + pc.binary_length(joined).to_numpy(zero_copy_only=False)
+    hdr["len"] = np.where(valid, body, -1)
+    hdr["ndim"], hdr["flags"], hdr["oid"], hdr["dim"], hdr["lb"] = (counts > 0), 0, 25, counts, 1
+    rows = hdr.view(np.uint8).reshape(len(arr), 24)
+    return [_rows_or_ragged(rows, np.where(~valid, 4, np.where(counts > 0, 24, 16))), joined]
+
+
+def _wkb_to_ewkb(wkb: pa.Array, kind: str | None, srid: int = 28992) -> pa.Array:
+    """ISO WKB -> EWKB bytes with SRID (target type forced as for the CSV path); plain points without shapely."""
+    n = len(wkb)
+    if kind == "point" and n and not wkb.null_count and pa.types.is_binary(wkb.type):
+        offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32, count=n + 1, offset=wkb.offset * 4)
+        if (np.diff(offsets) == 21).all():
+            raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
+            if (raw[:, :5] == np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)).all():
+                rec = np.empty(n, dtype=_EWKB_POINT)
+                rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
+                rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)[:, 9:] = raw[:, 5:]
+                return _fixed_binary(rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize), _EWKB_POINT.itemsize)
+    return _geoms_to_ewkb_hex(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore"), kind,
+                              hex=False)
+
+
+def _table_to_binary(spec: TableSpec, table: pa.Table, tag: int, plan: list[str]) -> tuple[int, bytes]:
+    """An Arrow chunk as binary COPY rows (no signature/trailer) in COPY column order."""
+    n = table.num_rows
+    missing = [c for c in spec.columns if c not in table.column_names and c != "input_id"]
+    if missing:
+        raise ValueError(f"reader did not produce column(s) {missing} for {spec.table}")
+    if n == 0:
+        return 0, b""
+    pieces: list[np.ndarray | pa.Array] = [np.full(n, len(plan), dtype=">i2").view(np.uint8).reshape(n, 2)]
+    for col, kind in zip(_copy_columns(spec), plan):
+        if col == "input_id" and col not in table.column_names:
+            arr = pa.array(np.full(n, tag, dtype=np.int64))
+        else:
+            arr = table.column("geometry" if col == spec.geometry else col)
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if col == spec.geometry:
+            ewkb = _wkb_to_ewkb(arr, spec.geom_kind)
+            valid = _valid(ewkb)
+            lengths = np.where(valid, pc.fill_null(pc.binary_length(ewkb), 0).to_numpy(zero_copy_only=False), -1)
+            offsets = np.frombuffer(ewkb.buffers()[1], dtype=np.int32, count=n + 1, offset=ewkb.offset * 4)
+            if not ewkb.null_count and (np.diff(offsets) == _EWKB_POINT.itemsize).all():  # points: fixed width
+                data = np.frombuffer(ewkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, -1)
+                pieces += [_length_words(lengths), data]
+            else:
+                pieces += [_length_words(lengths), pc.fill_null(ewkb, _nothing())]
+        elif kind in _TEXT_TYPES:
+            pieces += _binary_text(arr)
+        elif kind == "text[]":
+            pieces += _binary_text_array(arr)
+        else:
+            pieces += _binary_fixed(arr, kind)
+    merged: list[np.ndarray | pa.Array] = []
+    for piece in pieces:  # neighbouring fixed-width pieces become one (fewer arrays to interleave)
+        if isinstance(piece, np.ndarray) and merged and isinstance(merged[-1], np.ndarray):
+            merged[-1] = np.hstack([merged[-1], piece])
+        else:
+            merged.append(piece)
+    rows = pc.binary_join_element_wise(*(_as_binary(x) for x in merged), _nothing())
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32, count=n + 1, offset=rows.offset * 4)
+    return n, rows.buffers()[2][int(offsets[0]):int(offsets[-1])].to_pybytes()
+
+
 def _copy_columns(spec: TableSpec) -> list[str]:
     return [*spec.columns, spec.geometry] if spec.geometry else list(spec.columns)
 
 
-def _prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame], tag: int, depth: int = 2) -> Iterator[tuple[int, bytes]]:
+def _prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame | pa.Table], tag: int,
+                     binary_plan: list[str] | None = None, depth: int = 2) -> Iterator[tuple[str, int, bytes]]:
     """Read and convert chunks in a background thread while the caller COPYs the previous one.
 
-    Reading (GDAL), geometry encoding (shapely) and CSV writing (Arrow) release the GIL, so the
-    two cores overlap; the bounded queue keeps at most ``depth`` chunks in memory.
+    Yields ``(format, rows, data)``. Reading (GDAL), geometry encoding (shapely) and CSV writing
+    (Arrow) release the GIL, so the two cores overlap; the bounded queue keeps at most ``depth``
+    chunks in memory. A source yields either DataFrames (sent as CSV) or Arrow tables (sent in
+    binary when ``binary_plan`` covers every column, else as CSV); the first chunk fixes the format.
     """
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     DONE = object()
 
     def produce() -> None:
+        fmt = None
         try:
             for chunk in chunks:
                 if stop.is_set():
                     return
+                if fmt is None:
+                    fmt = "binary" if isinstance(chunk, pa.Table) and binary_plan else "csv"
+                if fmt == "binary":
+                    if not isinstance(chunk, pa.Table):
+                        raise TypeError(f"{spec.table}: a reader must yield only Arrow tables or only DataFrames")
+                    q.put(("binary", *_table_to_binary(spec, chunk, tag, binary_plan)))
+                    continue
+                if isinstance(chunk, pa.Table):
+                    q.put(("csv", *_table_to_csv(spec, chunk, tag)))
+                    continue
                 if "input_id" in spec.columns:
                     chunk = chunk.assign(input_id=tag)
-                q.put(_chunk_to_csv(spec, chunk))
+                q.put(("csv", *_chunk_to_csv(spec, chunk)))
             q.put(DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
             q.put(exc)
@@ -338,6 +602,50 @@ def _swap(cur, spec: TableSpec, input_id: int) -> None:
 ChunkSource = Callable[[], Iterable[pd.DataFrame]]
 
 
+def _input_size(p: Path) -> int:
+    """Bytes of a file, or of all files in a directory (as ``file_sha256`` counts them)."""
+    if p.is_dir():
+        return sum(q.stat().st_size for q in p.rglob("*") if q.is_file())
+    return p.stat().st_size
+
+
+def _may_be_loaded(engine: sa.Engine, kind: str, size: int, options: dict) -> bool:
+    """False when the latest successful load of ``kind`` cannot be this file (another size or options),
+    so ``already_loaded`` would say no without the file's sha256."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT size_bytes, options FROM meta.input WHERE kind = :k AND status = 'done' "
+            "ORDER BY input_id DESC LIMIT 1"), {"k": kind}).first()
+    return bool(row) and row.size_bytes == size and (row.options or {}) == json.loads(json.dumps(options, default=str))
+
+
+class _Sha256InBackground:
+    """``file_sha256`` in a thread (hashlib releases the GIL), started when the client is idle."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._thread: threading.Thread | None = None
+        self._out: tuple[str, int] | BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._out = file_sha256(self._path)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            self._out = exc
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+            self._thread.start()
+
+    def result(self) -> tuple[str, int]:
+        self.start()
+        self._thread.join()
+        if isinstance(self._out, BaseException):
+            raise self._out
+        return self._out
+
+
 def already_loaded(engine: sa.Engine, kind: str, sha: str, options: dict) -> bool:
     """True when the latest successful load of ``kind`` was this exact file with these options."""
     with engine.connect() as conn:
@@ -348,8 +656,12 @@ def already_loaded(engine: sa.Engine, kind: str, sha: str, options: dict) -> boo
 
 
 def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, stats: LoadStats, label: str,
-                         path: Path | None, partition: str | None = None, post_sql=None) -> None:
-    """COPY every target into its staging table, validate, run ``post_sql``, then swap all (one transaction)."""
+                         path: Path | None, partition: str | None = None, post_sql=None,
+                         after_copy: Callable[[], None] | None = None) -> None:
+    """COPY every target into its staging table, validate, run ``post_sql``, then swap all (one transaction).
+
+    ``after_copy()`` runs once every table is loaded and validated: the client is idle while the
+    server builds the indexes (single-threaded GiST builds)."""
     cur.execute("SET LOCAL lock_timeout = '10min'")
     for spec, chunks in targets.items():
         staging = sql.SQL("raw.{}").format(sql.Identifier(_staging_name(spec, tag)))
@@ -358,14 +670,24 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
         n_table = 0
         t_start = time.perf_counter()
         with Progress(f"{label} → {spec.table}") as bar:
-            stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-                staging, sql.SQL(", ").join(map(sql.Identifier, _copy_columns(spec))))
-            with cur.copy(stmt) as copy:
-                for n, data in _prepared_chunks(spec, chunks(), tag):
-                    copy.write(data)
-                    n_table += n
-                    bar.advance(n)
-                    checkpoint(f"copy:{spec.table}")
+            prepared = _prepared_chunks(spec, chunks(), tag, _binary_plan(cur, staging, spec))
+            first = next(prepared, None)  # its format (CSV or binary) is the COPY's
+            fmt = first[0] if first else "csv"
+            stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {})").format(
+                staging, sql.SQL(", ").join(map(sql.Identifier, _copy_columns(spec))), sql.SQL(fmt))
+            try:
+                with cur.copy(stmt) as copy:
+                    if fmt == "binary":
+                        copy.write(_PGCOPY_SIGNATURE)
+                    for _, n, data in itertools.chain([first] if first else [], prepared):
+                        copy.write(data)
+                        n_table += n
+                        bar.advance(n)
+                        checkpoint(f"copy:{spec.table}")
+                    if fmt == "binary":
+                        copy.write(_PGCOPY_TRAILER)
+            finally:
+                prepared.close()  # stops the reader thread if the COPY failed
         stats.rows_in += n_table
         t_copy = time.perf_counter()
         _validate(cur, staging, spec, tag, stats)
@@ -379,6 +701,8 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
             raise SourceError(path or label, f"no usable {spec.table} rows (read {n_table}); nothing was changed")
         stats.per_table[spec.table] = kept
         stats.rows_out += kept
+    if after_copy is not None:
+        after_copy()
     if post_sql is not None:
         post_sql(cur, tag)
     checkpoint("swap")
@@ -441,12 +765,18 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
     if not p.exists():
         raise SourceError(p, "file not found")
     options = options or {}
-    sha, size = file_sha256(p)
     stats = LoadStats(kind=kind, path=str(p))
-    if not force and already_loaded(engine, kind, sha, options):
-        stats.skipped = True
-        log.info(stats.summary())
-        return stats
+    sha: str | None = None
+    size = _input_size(p)
+    if not force and _may_be_loaded(engine, kind, size, options):
+        sha, size = file_sha256(p)
+        if already_loaded(engine, kind, sha, options):
+            stats.skipped = True
+            log.info(stats.summary())
+            return stats
+    # Otherwise the file cannot be the last one loaded (forced, or its size differs): its sha256 is
+    # only needed for the ledger, so it is computed while the server builds the indexes.
+    hasher = _Sha256InBackground(p) if sha is None else None
     t0 = time.perf_counter()
 
     def register() -> None:
@@ -457,16 +787,19 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
             stats.input_id = conn.execute(sa.text(
                 "INSERT INTO meta.input (kind, path, sha256, size_bytes, options) "
                 "VALUES (:k, :p, :s, :n, CAST(:o AS jsonb)) RETURNING input_id"),
-                {"k": kind, "p": str(p.resolve()), "s": sha, "n": size, "o": json.dumps(options, default=str)}).scalar_one()
+                {"k": kind, "p": str(p.resolve()), "s": sha or "", "n": size,
+                 "o": json.dumps(options, default=str)}).scalar_one()
 
     def work(cur) -> None:
-        _stage_validate_swap(cur, targets, stats.input_id, stats, kind, p, options.get("partition"), post_sql)
+        _stage_validate_swap(cur, targets, stats.input_id, stats, kind, p, options.get("partition"), post_sql,
+                             after_copy=hasher.start if hasher else None)
+        digest, nbytes = hasher.result() if hasher else (sha, size)
         stats.seconds = time.perf_counter() - t0
         cur.execute(
             "UPDATE meta.input SET status = 'done', rows_in = %s, rows_out = %s, rows_rejected = %s, repaired = %s, "
-            "duplicates = %s, seconds = %s WHERE input_id = %s",
+            "duplicates = %s, seconds = %s, sha256 = %s, size_bytes = %s WHERE input_id = %s",
             (stats.rows_in, stats.rows_out, stats.rejected, stats.repaired, stats.duplicates, stats.seconds,
-             stats.input_id))
+             digest, nbytes, stats.input_id))
 
     try:
         _in_transaction(engine, work, lock=f"load.{kind}", before=register)
