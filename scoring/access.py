@@ -11,10 +11,12 @@ over the whole graph, not one routing query per candidate:
 * :func:`snap` puts points on their nearest graph node (straight line, at most ``max_snap_m``).
 * :func:`nearest_distances` computes, for every candidate,
   ``candidate snap + network distance(candidate node -> POI node) + POI snap`` minimised over the
-  category's POIs. It adds a *virtual super-source* node with one edge to every snapped POI node
+  category's POIs. It adds one *virtual source* node per snapped POI node with an edge to it
   weighted by that POI's snap distance (the minimum when several POIs share a node) and runs one
-  single-source :func:`scipy.sparse.csgraph.dijkstra` from it with ``limit=cap_m``. This adds each
-  POI's own snap distance exactly, which ``dijkstra(indices=pois, min_only=True)`` cannot.
+  multi-source ``min_only`` :func:`scipy.sparse.csgraph.dijkstra` from them with ``limit=cap_m``.
+  This adds each POI's own snap distance exactly, which ``dijkstra(indices=pois, min_only=True)``
+  cannot. The graph's arrays are copied once per :func:`access_table` call into buffers with room
+  for the virtual rows, so a run does not copy the graph.
   Travel goes candidate -> POI; on the directed bike graph that is the POI -> candidate search on the
   **transposed** graph (``direction="to_poi"``, the default). ``direction="from_poi"`` gives POI ->
   candidate on the graph as is. On the walk graph both are the same.
@@ -28,21 +30,27 @@ and ``beyond_cap`` (the nearest POI is farther than ``cap_m``; since everything 
 connected component this is also the only way a snapped POI can be "unreachable").
 
 ``count_within`` (how many POIs of the category lie within ``count_within_m`` network distance,
-snap distances included) cannot come out of a min-only run. It is exact either way, by the cheaper
-of two methods (a cost estimate picks; :data:`COUNT_METHOD` forces one):
+snap distances included) cannot come out of a min-only run alone. It is exact either way:
 
-* ``classes``: an edge is never shorter than ``len_ratio`` times the straight line between its end
-  nodes (``len_ratio`` is measured when the graph is built; 1 for OSM geometry lengths), so a node
-  within network distance L of a POI lies within L / len_ratio of it. The POI nodes are coloured
-  greedily so that two of one colour lie more than twice that apart; then one ``min_only``
-  Dijkstra per colour (``limit`` L) reaches every node from at most one POI of the colour and names
-  it (scipy's ``sources``), which gives every (candidate, POI) pair within the radius exactly once.
-  A handful of colours on a street grid (about 6-10 for national stop densities). The same runs give
-  the exact POI distance of every node within L, so the nearest-distance search then starts from
-  the edge of that region and does not search it again (when it covers enough of the graph).
+* ``classes`` (the default when the graph has a straight-line bound): the nearest search also
+  returns which POI node each node's distance comes from (scipy's ``sources``), which splits the
+  nodes into *cells*; a candidate's pair with its own cell's POI node is then known for free, and
+  that is most pairs (a POI's disc lies mostly in its own cell). The other pairs: an edge is never
+  shorter than ``len_ratio`` times the straight line between its end nodes (``len_ratio`` is
+  measured when the graph is built; 1 for OSM geometry lengths), so straight-line distances bound
+  which (POI, candidate) pairs can count at all; only POI nodes with such a pair outside the
+  candidate's own cell take part. They are coloured greedily so that two of one colour lie more
+  than the sum of their straight-line reaches apart; then one ``min_only`` Dijkstra per colour,
+  starting at the edges leaving the colour's cells (at the nearest search's distance there, only
+  those that may lead to one of their candidates) with the edges into those cells blocked, reaches
+  every node outside its own cell from at most one POI of the colour (the one the candidate is paired
+  with by the straight-line bound, so no ``sources`` are needed), which gives every
+  other pair exactly once and searches only the parts of the POI discs outside their own cells
+  (see :func:`_count_cells`). When the discs are few and small (or for the colours with few POIs)
+  one search over disjoint copies of the discs (:func:`_disc_distances`) replaces those runs.
 * ``local``: for each node on the smaller side (after dropping those with no counterpart in reach)
   one Dijkstra on the subgraph induced by the disc it can reach. Used when the graph has an edge
-  shorter than the straight line to zero (no bound) or when there would be very many colours.
+  shorter than the straight line to zero (no bound) or when it would be cheaper by a cost estimate.
 """
 from __future__ import annotations
 
@@ -236,73 +244,100 @@ def snap(graph: Graph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, n
 
 
 # --------------------------------------------------------------------------------------------------
-# nearest distance: one single-source Dijkstra from a virtual super-source
+# nearest distance: one multi-source Dijkstra from virtual source nodes
 
 
-def _super_source_dijkstra(csr: sp.csr_array, src_nodes: np.ndarray, src_off: np.ndarray,
-                           limit: float, into: np.ndarray | None = None) -> np.ndarray:
-    """Distance from the nearest source to every node, a source ``i`` starting at ``src_off[i]``.
+class _Aug:
+    """A CSR graph with virtual rows appended, in buffers reused across runs.
 
-    Adds node ``n`` with an edge to each source node (weight = the smallest offset at that node) and
-    runs one Dijkstra from it. ``into``: optional bool mask; only edges into those nodes are kept (the
-    search never enters the others). Returns float64 (n,), inf beyond ``limit``.
+    :meth:`graph` gives the graph plus ``V`` virtual nodes ``n .. n+V-1`` (edges only out of them, so
+    one is reached only when it is a source) without copying the graph's edges for every run: the
+    graph's arrays are copied once into buffers with room for the virtual rows. :meth:`block` sets
+    edges to ``inf`` until :meth:`unblock` (with a finite ``limit`` the search never takes them).
     """
-    n = csr.shape[0]
-    order = np.lexsort((src_off, src_nodes))
-    s_nodes, s_off = src_nodes[order], src_off[order]
-    first = np.ones(len(s_nodes), dtype=bool)
-    first[1:] = s_nodes[1:] != s_nodes[:-1]
-    s_nodes, s_off = s_nodes[first], s_off[first]
-    data, indices, indptr = csr.data, csr.indices, csr.indptr
-    if into is not None:
-        keep = into[indices]
-        data, indices = data[keep], indices[keep]
-        indptr = np.concatenate([[0], np.cumsum(keep)])[indptr]
-    indptr = np.append(indptr, indptr[-1] + len(s_nodes)).astype(csr.indptr.dtype, copy=False)
-    aug = sp.csr_array((np.concatenate([data, s_off]), np.concatenate([indices, s_nodes.astype(indices.dtype)]), indptr),
-                       shape=(n + 1, n + 1))
-    d = dijkstra(aug, directed=True, indices=n, limit=limit)
-    return d[:n]
+
+    def __init__(self, csr: sp.csr_array):
+        self.base = csr
+        self.n = csr.shape[0]
+        self.nnz = int(csr.indptr[-1])
+        self.idx_dtype = np.result_type(csr.indices.dtype, csr.indptr.dtype)
+        self.data = self.indices = self.indptr = None
+        self._cap_e = self._cap_r = -1
+        self._deg = None
+
+    def _ensure(self, n_edges: int, n_rows: int) -> None:
+        if n_edges <= self._cap_e and n_rows <= self._cap_r:
+            return
+        if max(self.nnz + n_edges, self.n + n_rows) >= np.iinfo(np.int32).max:
+            self.idx_dtype = np.int64
+        cap_e, cap_r = max(n_edges, 2 * self._cap_e, 1024), max(n_rows, 2 * self._cap_r, 1024)
+        nnz, n = self.nnz, self.n
+        data = np.empty(nnz + cap_e)
+        data[:nnz] = self.base.data[:nnz] if self.data is None else self.data[:nnz]
+        indices = np.empty(nnz + cap_e, dtype=self.idx_dtype)
+        indices[:nnz] = self.base.indices[:nnz]
+        indptr = np.empty(n + 1 + cap_r, dtype=self.idx_dtype)
+        indptr[:n + 1] = self.base.indptr
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self._cap_e, self._cap_r = cap_e, cap_r
+
+    def graph(self, rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n_virtual: int) -> sp.csr_array:
+        """The graph plus ``n_virtual`` virtual nodes; virtual node ``n + rows[i]`` has an edge to
+        ``cols[i]`` of weight ``w[i]`` (``rows`` sorted ascending, in ``0 .. n_virtual-1``)."""
+        t, n, nnz = len(cols), self.n, self.nnz
+        self._ensure(t, n_virtual)
+        self.data[nnz:nnz + t] = w
+        self.indices[nnz:nnz + t] = cols
+        self.indptr[n + 1:n + 1 + n_virtual] = nnz + np.cumsum(np.bincount(rows, minlength=n_virtual))
+        return sp.csr_array((self.data[:nnz + t], self.indices[:nnz + t], self.indptr[:n + 1 + n_virtual]),
+                            shape=(n + n_virtual, n + n_virtual))
+
+    def degrees(self) -> np.ndarray:
+        """Out-degree of every graph node; cached."""
+        if self._deg is None:
+            self._deg = np.diff(self.base.indptr)
+        return self._deg
+
+    def block(self, pos: np.ndarray) -> None:
+        self._ensure(0, 0)
+        self.data[pos] = np.inf
+
+    def unblock(self, pos: np.ndarray) -> None:
+        self.data[pos] = self.base.data[pos]
 
 
-def _nearest(csr: sp.csr_array, p_node: np.ndarray, p_snap: np.ndarray, cap: float, known: _Known | None) -> np.ndarray:
-    """POI snap + network distance from the nearest POI to every node (inf beyond ``cap``).
-
-    ``known``: exact distances up to ``known.limit`` already found by the count searches; then the
-    search starts from the edge of that region (its nodes with an edge out of it, at their known
-    distance, plus any POI outside it) and never re-enters it, so the nodes near POIs are not searched
-    twice. Exact: the shortest path to a node outside the region leaves it for good at such an edge,
-    or starts at a POI outside it.
-    """
-    if known is None:
-        return _super_source_dijkstra(csr, p_node, p_snap, limit=cap)
-    if known.limit >= cap:
-        return np.where(known.dist <= cap, known.dist, np.inf)
-    inside = known.dist <= known.limit
-    if inside.mean() < SEED_MIN_SHARE:     # too little to skip to pay for the set-up: search it all
-        return _super_source_dijkstra(csr, p_node, p_snap, limit=cap)
-    leaves = np.concatenate([[0], np.cumsum(~inside[csr.indices])])          # edges leaving, per row
-    edge = inside & (leaves[csr.indptr[1:]] > leaves[csr.indptr[:-1]])
-    seeds = np.flatnonzero(edge)
-    out = ~inside[p_node]                # a POI whose own snap exceeds the limit starts outside
-    far = _super_source_dijkstra(csr, np.concatenate([seeds, p_node[out]]),
-                                 np.concatenate([known.dist[seeds], p_snap[out]]), limit=cap, into=~inside)
-    return np.where(inside, known.dist, far)
+def _nearest_run(aug: _Aug, src: np.ndarray, off: np.ndarray, limit: float, owners: bool
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``min_i off[i] + d(src[i], v)`` for every node ``v`` (inf beyond ``limit``) and, when ``owners``,
+    which ``i`` attains it (negative where none): one Dijkstra from a virtual node per source, joined to
+    ``src[i]`` by an edge of weight ``off[i]`` (``src`` distinct). This adds each POI's own snap
+    distance exactly, which ``dijkstra(indices=src, min_only=True)`` cannot."""
+    n, v = aug.n, len(src)
+    g = aug.graph(np.arange(v), src, off, v)
+    if not owners:
+        return dijkstra(g, directed=True, indices=n + np.arange(v), min_only=True, limit=limit)[:n], None
+    d, _, s = dijkstra(g, directed=True, indices=n + np.arange(v), min_only=True, limit=limit,
+                       return_predecessors=True)
+    return d[:n], s[:n] - n                                  # negative where unreached
 
 
-SEED_MIN_SHARE = 0.3     # reuse the count searches when they settled at least this share of the nodes
+class _Workspace:
+    """Per access_table call: the search buffers of each direction's graph (see :class:`_Aug`)."""
 
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._aug: dict[int, _Aug] = {}
 
-@dataclass
-class _Known:
-    """Exact POI distance (snap included) of every node whose distance is at most ``limit`` (else > limit)."""
-
-    dist: np.ndarray
-    limit: float
+    def aug(self, csr: sp.csr_array) -> _Aug:
+        a = self._aug.get(id(csr))
+        if a is None or a.base is not csr:
+            a = self._aug[id(csr)] = _Aug(csr)
+        return a
 
 
 def _access_snapped(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
-                    n_poi: int, cap_m: float, count_within_m: float | None, direction: str) -> AccessResult:
+                    n_poi: int, cap_m: float, count_within_m: float | None, direction: str,
+                    ws: _Workspace | None = None) -> AccessResult:
     """Like :func:`nearest_distances` for already snapped candidates and POIs (index -1 = not snapped)."""
     if direction not in DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; expected one of {DIRECTIONS}")
@@ -325,14 +360,21 @@ def _access_snapped(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node
         return AccessResult(dist, reason, count)
     if not c_ok.any():
         return AccessResult(dist, reason, count)
+    ws = ws or _Workspace(graph)
     pn, ps = p_node[p_ok], p_snap[p_ok]
-    known = None
-    if count is not None:
-        count[c_ok], known = _count_within(graph, c_node[c_ok], c_snap[c_ok], pn, ps, float(count_within_m), direction)
+    cn, cs = c_node[c_ok], c_snap[c_ok]
+    src, p_src = np.unique(pn, return_inverse=True)
+    snap_at = np.full(len(src), np.inf)                  # smallest POI snap per POI node
+    np.minimum.at(snap_at, p_src, ps)
     # candidate -> POI is POI -> candidate on the transposed graph
-    csr = graph.reverse() if direction == "to_poi" else graph.csr
-    d_node = _nearest(csr, pn, ps, cap_m, known)
-    total = c_snap[c_ok] + d_node[c_node[c_ok]]
+    aug = ws.aug(graph.reverse() if direction == "to_poi" else graph.csr)
+    cells = count is not None and _count_method(graph) == "classes"
+    lam = float(count_within_m) - float(cs.min()) if count is not None else -np.inf
+    d_node, owner = _nearest_run(aug, src, snap_at, max(cap_m, lam) if cells else cap_m, owners=cells)
+    if count is not None:
+        count[c_ok] = _count_within(graph, aug, cn, cs, pn, ps, p_src, src, snap_at, float(count_within_m),
+                                    direction, d_node if cells else None, owner)
+    total = cs + d_node[cn]
     within = np.isfinite(total) & (total <= cap_m)
     ci = np.flatnonzero(c_ok)
     dist[ci[within]] = total[within]
@@ -357,64 +399,101 @@ def nearest_distances(graph: Graph, pois_xy: np.ndarray, cands_xy: np.ndarray, c
 
 
 # --------------------------------------------------------------------------------------------------
-# count within a radius: classes of far-apart POIs, or bounded local searches
+# count within a radius: the nearest search's cells plus classes of far-apart POIs, or local searches
 
-COUNT_METHOD: str | None = None     # force "classes" or "local" (tests); None picks the cheaper
+COUNT_METHOD: str | None = None     # force "classes", "discs", "mixed" (odd classes by discs) or "local"
+                                    # (tests); None picks the cheapest
 
 
-def _count_within(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
-                  radius: float, direction: str, method: str | None = None) -> tuple[np.ndarray, _Known | None]:
+def _count_method(graph: Graph) -> str | None:
+    """``local`` when forced or when there is no straight-line bound, else ``classes`` (which may still
+    fall back to ``local`` by the cost estimate, see :func:`_count_within`)."""
+    if graph.len_ratio <= 0 or COUNT_METHOD == "local":
+        return "local"
+    return "classes"
+
+
+def _count_within(graph: Graph, aug: _Aug, c_node: np.ndarray, c_snap: np.ndarray, p_node: np.ndarray,
+                  p_snap: np.ndarray, p_src: np.ndarray, src: np.ndarray, snap_at: np.ndarray, radius: float,
+                  direction: str, d1: np.ndarray | None, owner: np.ndarray | None) -> np.ndarray:
     """Per candidate: #POIs with ``c_snap + d(candidate -> POI) + p_snap <= radius`` (all snapped).
 
-    ``method`` (default :data:`COUNT_METHOD`, else the cheaper by a cost estimate; both exact):
-    ``classes`` — a few whole-graph runs, one per class of POIs lying far enough apart that a node
-    is within reach of at most one POI of the class (see :func:`_count_classes`); it also returns the
-    exact POI distance of every node within reach (``_Known``), which :func:`_nearest` reuses.
-    ``local`` — one small search per node of the smaller side, on the subgraph of the disc it can reach.
+    ``src``: the distinct POI nodes, ``p_src`` each POI's index into it, ``snap_at`` the smallest
+    snap per POI node. ``d1``/``owner``: the nearest search (POI snap included, exact up to
+    ``radius - min(c_snap)``) and the POI node each node's distance comes from; given for the
+    ``classes`` method (:func:`_count_cells`), None for ``local``.
     """
     counts = np.zeros(len(c_node), dtype=np.int64)
-    limit = radius - float(c_snap.min()) - float(p_snap.min())     # the longest network path that can count
-    if len(c_node) == 0 or len(p_node) == 0 or limit < 0:
-        return counts, None
+    lam = radius - float(c_snap.min())                  # POI snap + network distance that can still count
+    if len(c_node) == 0 or len(p_node) == 0 or lam - float(snap_at.min()) < 0:
+        return counts
     ratio = graph.len_ratio
 
     def reach(budget):   # straight-line bound for a network budget (+ rounding slack)
         return budget / ratio * (1 + 1e-9) + 1e-6 if ratio > 0 else np.where(budget >= 0, np.inf, -1.0)
 
     to_poi = direction == "to_poi"
-    p_csr = graph.reverse() if to_poi else graph.csr      # POI -> candidate
-    method = method or COUNT_METHOD
-    if ratio <= 0:
-        method = "local"           # no straight-line bound, so no classes
-    src = classes = None
-    if method != "local":
-        src = np.unique(p_node)
-        classes = _color(graph.xy[src], 2 * float(reach(limit)))
-    if method is None:
-        method = _cheaper(graph, src, classes, c_node, p_node, float(reach(limit)))
-    if method == "classes":
-        known = _count_classes(p_csr, src, classes, p_node, p_snap, c_node, c_snap, radius, limit, counts)
-        return counts, known
+    if d1 is not None:
+        # the (POI node, candidate) pairs the class searches must find: not the candidate's own cell,
+        # within the straight-line bound, and a candidate whose nearest POI is within the radius
+        # (any other POI within it is at least that far)
+        rel = np.flatnonzero(d1[c_node] + c_snap <= radius)
+        if len(rel) == 0:
+            return counts
+        pairs = cKDTree(graph.xy[src]).sparse_distance_matrix(
+            cKDTree(graph.xy[c_node[rel]]), float(reach(lam - float(snap_at.min()))), output_type="ndarray")
+        pi, cj = pairs["i"].astype(np.int64), rel[pairs["j"]]
+        ok = (pairs["v"] <= reach(radius - c_snap[cj] - snap_at[pi])) & (owner[c_node[cj]] != pi)
+        a = np.unique(pi[ok])                                # the POI nodes that need a class search
+        cls = np.full(len(src), -1, dtype=np.int64)
+        if len(a):
+            cls[a] = _color(graph.xy[src[a]], reach(lam - snap_at[a]))
+        method = COUNT_METHOD
+        if method is None and len(a):
+            method = _cheaper(graph, src[a], cls[a], min(len(rel), len(src)), float(reach(lam - float(snap_at.min()))))
+        if method != "local":
+            discs = None
+            if len(a):
+                # few, small discs: one search over disjoint copies of them beats the class searches
+                r_a = reach(lam - snap_at[a])
+                cheaper, disc = _discs_cheaper(graph, src[a], r_a, int(cls.max()) + 1)
+                if method == "discs" or COUNT_METHOD is None and cheaper:
+                    discs = (a, r_a, True)
+                elif COUNT_METHOD in (None, "mixed"):      # still: the classes with few POI nodes
+                    small = np.bincount(cls[a]) * disc * 0.6e-6 < graph.n_nodes * 3e-9
+                    if COUNT_METHOD == "mixed":
+                        small = np.arange(len(small)) % 2 == 1
+                    if small.any():
+                        discs = (a, r_a, small)
+            _count_cells(graph, aug, src, snap_at, cls, d1, owner, p_src, p_snap, c_node, c_snap, radius, lam,
+                         (pi[ok], cj[ok]), discs, reach, counts)
+            return counts
     # local: drop points with no counterpart within reach; search from the side with fewer nodes left
     c_min, p_min = float(c_snap.min()), float(p_snap.min())
+    p_csr = graph.reverse() if to_poi else graph.csr      # POI -> candidate
     c_tree, p_tree = cKDTree(graph.xy[c_node]), cKDTree(graph.xy[p_node])
     c_act = _ball_counts(p_tree, graph.xy[c_node], reach(radius - c_snap - p_min)) > 0
     p_act = _ball_counts(c_tree, graph.xy[p_node], reach(radius - p_snap - c_min)) > 0
     if not c_act.any() or not p_act.any():
-        return counts, None
+        return counts
     if len(np.unique(c_node[c_act])) <= len(np.unique(p_node[p_act])):   # candidate -> POI
         _count_local(graph, graph.csr if to_poi else graph.reverse(), c_node, c_snap, np.flatnonzero(c_act),
                      p_node, p_snap, p_tree, radius, reach, counts, a_is_cand=True)
     else:                                                                 # POI -> candidate
         _count_local(graph, p_csr, p_node, p_snap, np.flatnonzero(p_act), c_node, c_snap, c_tree, radius, reach,
                      counts, a_is_cand=False)
-    return counts, None
+    return counts
 
 
-def _color(xy: np.ndarray, sep: float) -> np.ndarray:
-    """Greedy colouring (most conflicts first): points of one colour are more than ``sep`` apart."""
+def _color(xy: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Greedy colouring (most conflicts first): points ``i``, ``j`` of one colour lie more than
+    ``r[i] + r[j]`` apart."""
+    r = np.broadcast_to(np.asarray(r, dtype=np.float64), (len(xy),))
     colors = np.zeros(len(xy), dtype=np.int64)
-    pairs = cKDTree(xy).query_pairs(sep, output_type="ndarray")
+    pairs = cKDTree(xy).query_pairs(2 * float(r.max()), output_type="ndarray")
+    if len(pairs):
+        gap = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+        pairs = pairs[gap <= r[pairs[:, 0]] + r[pairs[:, 1]]]
     if len(pairs) == 0:
         return colors
     u = np.concatenate([pairs[:, 0], pairs[:, 1]])
@@ -435,54 +514,185 @@ def _color(xy: np.ndarray, sep: float) -> np.ndarray:
     return np.asarray(col, dtype=np.int64)
 
 
-def _cheaper(graph: Graph, src: np.ndarray, classes: np.ndarray, c_node: np.ndarray, p_node: np.ndarray,
-             reach_m: float) -> str:
+def _cheaper(graph: Graph, src: np.ndarray, classes: np.ndarray, n_small: int, reach_m: float) -> str:
     """``classes`` or ``local`` by a rough cost model (seconds, measured on scipy's Dijkstra).
 
-    classes: one O(nodes) start-up per class (the node searches it adds are paid back by the
-    nearest-distance search it shortens); local: per source node a call overhead plus the disc.
+    classes: per class an O(nodes) start-up plus the searches, which only cover the parts of the
+    POIs' discs outside their own cells; local: per source node of the smaller side a call
+    overhead plus its disc (``n_small`` of them).
     """
     k = int(classes.max()) + 1
-    n_small = min(len(np.unique(c_node)), len(src))
-    sample = src[:: max(1, len(src) // 200)]
+    classes_fixed = k * graph.n_nodes * 4e-9
+    if classes_fixed <= n_small * 60e-6:             # cheaper whatever the discs: skip measuring them
+        return "classes"
+    sample = src[:: max(1, len(src) // 50)]
     disc = float(np.mean(graph.kdtree.query_ball_point(graph.xy[sample], reach_m, return_length=True)))
-    classes_cost = k * graph.n_nodes * 5e-9
+    classes_cost = classes_fixed + len(src) * disc * 0.1e-6
     local_cost = n_small * (60e-6 + disc * 0.3e-6)
     return "classes" if classes_cost <= local_cost else "local"
 
 
-def _count_classes(p_csr: sp.csr_array, src: np.ndarray, classes: np.ndarray, p_node: np.ndarray, p_snap: np.ndarray,
-                   c_node: np.ndarray, c_snap: np.ndarray, radius: float, limit: float, counts: np.ndarray) -> _Known:
-    """One multi-source Dijkstra (``limit``) per class of POI nodes lying more than twice the reach apart.
+def _discs_cheaper(graph: Graph, nodes: np.ndarray, r: np.ndarray, k: int) -> tuple[bool, float]:
+    """Whether one search over copies of the discs (about 0.6 us per disc node) beats ``k`` class
+    searches (per class an O(nodes) start-up, plus one pass over the edges; their searches cover
+    roughly a tenth of the discs); and the mean disc size."""
+    pick = slice(None, None, max(1, len(nodes) // 40))      # a sample is enough for the estimate
+    size = float(graph.kdtree.query_ball_point(graph.xy[nodes[pick]], r[pick], return_length=True).mean()) * len(nodes)
+    return size * 0.6e-6 < graph.n_nodes * (22e-9 + 3.5e-9 * k) + size * 0.07e-6, size / len(nodes)
 
-    Within ``limit`` a node is then reached from at most one POI node of the class, and scipy's
-    ``min_only`` run names it (``sources``): each (candidate, POI) pair within the radius is found
-    exactly once, and ``min(POI snap + distance)`` over the classes is the exact POI distance of
-    every node where it is at most ``limit``.
+
+def _count_cells(graph: Graph, aug: _Aug, src: np.ndarray, snap_at: np.ndarray, cls: np.ndarray, d1: np.ndarray,
+                 owner: np.ndarray, p_src: np.ndarray, p_snap: np.ndarray, c_node: np.ndarray, c_snap: np.ndarray,
+                 radius: float, lam: float, pairs: tuple[np.ndarray, np.ndarray], discs: tuple | None, reach,
+                 counts: np.ndarray) -> None:
+    """Count pairs from the nearest search's cells plus one search per class of far-apart POI nodes.
+
+    The nearest search (``d1``, ``owner``; POI snap included) splits the nodes into cells, one per
+    POI node: a candidate's pair with its own cell's POI node is known already. Every other POI
+    node ``p`` within ``lam`` of a node ``v`` in another cell: the shortest path from ``p`` to ``v``
+    leaves ``p``'s cell for good over some edge ``u -> w`` (``d(p, u) = d1(u)`` as ``u`` is in it), or
+    starts outside it when ``p`` does not own its own node. POI nodes in one class ``cls`` lie more
+    than twice the straight-line reach of ``lam`` apart, so a node is within ``lam`` of at most one
+    of them, and such a path never enters a cell of another POI node of the class (that node would
+    be at least as near, so within ``lam`` of both). Hence one search per class from those exits
+    (``d1(u) + len(u, w)`` at ``w``), with the edges into the class's cells blocked, gives exactly
+    the pairs outside the own cell, each once, and settles only the parts of the POI discs outside
+    their own cells (about a fifth of the discs on a street grid). ``cls`` -1: a POI node that
+    counts no candidate (no class run; its cell is never blocked).
+
+    ``pairs``: ``(POI node, candidate)`` index pairs, every pair outside the own cell that can count
+    (straight-line bound); a class search only starts from the exits that may lead to one of them.
+    ``discs``: ``(a, r, which)``: one search over disjoint copies of the POI nodes ``a``'s
+    straight-line discs of radius ``r`` (:func:`_disc_distances`) gives the pairs' distances
+    directly, instead of the class searches (``which`` True) or of those of the classes ``which``
+    (bool per class).
     """
-    n = p_csr.shape[0]
-    order = np.argsort(p_node, kind="stable")
-    p_sorted, p_nodes_sorted = order, p_node[order]
-    snap_at = np.full(n, np.inf)                      # smallest POI snap per node
-    np.minimum.at(snap_at, p_node, p_snap)
-    best = np.full(n, np.inf)
-    for k in range(int(classes.max()) + 1):
-        d, _, reached_from = dijkstra(p_csr, directed=True, indices=src[classes == k], min_only=True, limit=limit,
-                                      return_predecessors=True)
-        hit_nodes = np.flatnonzero(d <= limit)
-        best[hit_nodes] = np.minimum(best[hit_nodes], d[hit_nodes] + snap_at[reached_from[hit_nodes]])
-        d_c = d[c_node]
-        hit = np.flatnonzero(d_c <= limit)            # candidates with a POI node of this class in reach
-        if len(hit) == 0:
+    n, v = aug.n, len(src)
+    order = np.argsort(p_src, kind="stable")                 # POIs grouped by POI node
+    lo_of = np.searchsorted(p_src[order], np.arange(v))
+    m_of = np.diff(np.append(lo_of, len(p_src)))
+
+    def add(c_idx, s, node_d):   # candidates c_idx with POI node s at network distance node_d (no snaps)
+        m = m_of[s]
+        tot = int(m.sum())
+        if tot == 0:
+            return
+        start = np.cumsum(m) - m
+        k = np.arange(tot) - np.repeat(start, m)
+        p_idx = order[np.repeat(lo_of[s], m) + k]
+        ci = np.repeat(c_idx, m)
+        ok = c_snap[ci] + np.repeat(node_d, m) + p_snap[p_idx] <= radius
+        np.add.at(counts, ci[ok], 1)
+
+    def ow(nodes):   # the cell of nodes within lam of a POI, else -1
+        return np.where(d1[nodes] <= lam, owner[nodes], -1)
+
+    oc = ow(c_node)
+    hit = np.flatnonzero(oc >= 0)
+    add(hit, oc[hit], d1[c_node[hit]] - snap_at[oc[hit]])   # pairs with the own cell's POI node
+    if cls.max() < 0:
+        return
+    pair_p, pair_c = pairs
+    if discs is not None:
+        a, r_a, which = discs
+        if which is not True:                                # only the POI nodes of the classes ``which``
+            sel = which[cls[a]]
+            a, r_a = a[sel], r_a[sel]
+            cls = np.where(np.isin(cls, np.flatnonzero(which)), -1, cls)   # (no class search for them)
+        in_a = np.zeros(v, dtype=bool)
+        in_a[a] = True
+        sel = in_a[pair_p]
+        pp, pcand = pair_p[sel], pair_c[sel]
+        d = _disc_distances(graph, aug.base, src, a, r_a, lam - float(snap_at[a].min()), pp, c_node[pcand])
+        ok = d <= lam - snap_at[pp]
+        add(pcand[ok], pp[ok], d[ok])
+        if which is True or cls.max() < 0:
+            return
+    # the class of each node's cell (-1: none within lam, or a POI node without a class); only edges
+    # between cells of different classes matter (seeds out of a class's cells, edges into them)
+    cdt = np.int8 if cls.max() < 127 else np.int32
+    node_cls = np.take(cls.astype(cdt), owner, mode="clip")   # (an unreached node: masked next)
+    node_cls[d1 > lam] = -1
+    ind = aug.base.indices[:aug.nnz]
+    a = np.repeat(node_cls, aug.degrees())                   # per edge: its tail's, its head's
+    b = np.take(node_cls, ind)
+    e = np.flatnonzero(a != b)
+    ca, cb = a[e].astype(np.int64), b[e].astype(np.int64)
+    eu = np.searchsorted(aug.base.indptr, e, side="right") - 1
+    ea = ow(eu)
+    ew = ind[e]
+    off = d1[eu] + aug.base.data[e]
+    notown = np.flatnonzero((owner[src] != np.arange(v)) & (snap_at <= lam) & (cls >= 0))
+    # an exit can only matter when one of its POI node's candidates is within the straight-line bound
+    # of what is left of the radius there; the others do not seed
+    seed = np.flatnonzero((ca >= 0) & (off <= lam))
+    po = np.argsort(pair_p, kind="stable")
+    pc = pair_c[po]
+    start = np.searchsorted(pair_p[po], np.arange(v))
+    m = np.bincount(pair_p, minlength=v)[ea[seed]]
+    tot = int(m.sum())
+    c = pc[np.repeat(start[ea[seed]], m) + (np.arange(tot) - np.repeat(np.cumsum(m) - m, m))]
+    sidx = np.repeat(np.arange(len(seed)), m)
+    gap = np.hypot(*(graph.xy[ew[seed]][sidx] - graph.xy[c_node[c]]).T)
+    useful = np.zeros(len(off), dtype=bool)
+    useful[seed[sidx[gap <= reach(radius - c_snap[c] - off[seed][sidx])]]] = True
+    off = np.where(useful, off, np.inf)
+    pair_cls = cls[pair_p]
+    for k in range(int(cls.max()) + 1):
+        sm = (ca == k) & (cb != k) & (off <= lam)
+        rows, cols, w = ea[sm], ew[sm], off[sm]
+        nk = notown[cls[notown] == k]                        # POI nodes starting outside their cell
+        if len(nk):
+            o = ow(src[nk])
+            ok = (o < 0) | (cls[np.maximum(o, 0)] != k)          # (never a cell of the class; see above)
+            nk = nk[ok]
+            rows, cols = np.concatenate([rows, nk]), np.concatenate([cols, src[nk]])
+            w = np.concatenate([w, snap_at[nk]])
+        if len(rows) == 0:
             continue
-        s_node = reached_from[c_node[hit]]
-        lo = np.searchsorted(p_nodes_sorted, s_node, side="left")
-        m = np.searchsorted(p_nodes_sorted, s_node, side="right") - lo      # POIs at that node
-        c_idx = np.repeat(hit, m)
-        p_idx = p_sorted[np.repeat(lo, m) + (np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m))]
-        ok = c_snap[c_idx] + d_c[c_idx] + p_snap[p_idx] <= radius
-        np.add.at(counts, c_idx[ok], 1)
-    return _Known(best, limit)
+        srt = np.argsort(rows, kind="stable")
+        rows, cols, w = rows[srt], cols[srt], w[srt]
+        blk = e[(cb == k) & (ca != k)]                       # edges into the class's cells
+        aug.block(blk)
+        try:
+            g = aug.graph(rows, cols, w, v)
+            d = dijkstra(g, directed=True, indices=n + np.unique(rows), min_only=True, limit=lam)
+        finally:
+            aug.unblock(blk)
+        # a candidate within lam of a POI node of the class is within its straight-line reach, so
+        # the value there comes from the one POI node of the class it is paired with (if any)
+        sel = pair_cls == k
+        pp, pcand = pair_p[sel], pair_c[sel]
+        dc = d[c_node[pcand]]
+        hit = dc <= lam
+        add(pcand[hit], pp[hit], dc[hit] - snap_at[pp[hit]])
+
+
+def _disc_distances(graph: Graph, csr: sp.csr_array, src: np.ndarray, a: np.ndarray, r: np.ndarray, limit: float,
+                    pair_p: np.ndarray, pair_node: np.ndarray) -> np.ndarray:
+    """Network distance ``src[pair_p] -> pair_node`` (inf beyond ``limit``) for POI nodes ``a``
+    (``pair_p`` among them), each searched on the subgraph induced by its straight-line disc of
+    radius ``r`` (it holds every path of length at most ``limit`` from it): one min_only Dijkstra
+    over disjoint copies of those subgraphs, so no call per POI node."""
+    n = csr.shape[0]
+    balls = graph.kdtree.query_ball_point(graph.xy[src[a]], r)
+    lens = np.fromiter((len(b) for b in balls), dtype=np.int64, count=len(balls))
+    key = np.repeat(np.arange(len(a), dtype=np.int64), lens) * n + np.concatenate(balls).astype(np.int64)
+    key.sort()                                               # (copy, node); position = local index
+    node = key % n
+    lo, hi = csr.indptr[node].astype(np.int64), csr.indptr[node + 1].astype(np.int64)
+    deg = hi - lo
+    flat = np.repeat(lo - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
+    wkey = key.repeat(deg) - node.repeat(deg) + csr.indices[flat]
+    loc = np.minimum(np.searchsorted(key, wkey), len(key) - 1)
+    keep = key[loc] == wkey
+    rows = np.repeat(np.arange(len(key)), deg)[keep]
+    sub = _csr_from_sorted(rows, loc[keep], csr.data[flat][keep], len(key))
+    blk = np.searchsorted(a, pair_p)                         # pair_p's copy
+    d = dijkstra(sub, directed=True, indices=np.searchsorted(key, np.arange(len(a)) * n + src[a]), min_only=True,
+                 limit=limit)
+    at = np.minimum(np.searchsorted(key, blk * n + pair_node), len(key) - 1)
+    return np.where(key[at] == blk * n + pair_node, d[at], np.inf)
 
 
 def _count_local(graph: Graph, csr: sp.csr_array, a_node: np.ndarray, a_snap: np.ndarray, a_pts: np.ndarray,
@@ -553,7 +763,8 @@ def _induced_subgraph(csr: sp.csr_array, ball: np.ndarray, pos: np.ndarray) -> s
 
 def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, categories: dict[str, dict],
                  max_snap_m: float, direction: str = "to_poi") -> pd.DataFrame:
-    """Distances for every candidate and category: one super-source Dijkstra per category.
+    """Distances for every candidate and category: one multi-source Dijkstra per category (plus the
+    count searches).
 
     ``candidates``: candidate_key, x, y. ``pois``: category, x, y.
     ``categories``: ``{name: {"threshold_m": float, "cap_m": float[, "count_within_m": float]}}``;
@@ -570,6 +781,7 @@ def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, cat
         log.info("%s access: %d of %d candidate(s) farther than %g m from the graph", graph.mode, n_nosnap,
                  len(keys), max_snap_m)
     frames = []
+    ws = _Workspace(graph)
     for cat, spec in categories.items():
         m = p_cat == cat
         n_poi = int(m.sum())
@@ -578,7 +790,7 @@ def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, cat
                      int((p_node[m] < 0).sum()), n_poi, max_snap_m)
         cw = spec.get("count_within_m", spec.get("threshold_m"))
         res = _access_snapped(graph, c_node, c_snap, p_node[m], p_snap[m], n_poi, float(spec["cap_m"]),
-                              None if cw is None else float(cw), direction)
+                              None if cw is None else float(cw), direction, ws)
         if res.count_within is None:
             cnt = pd.array([pd.NA] * len(keys), dtype="Int64")
         else:

@@ -326,3 +326,54 @@ def test_grid_multi_source_networkx_walk():
                           cap_m=1e9, max_snap_m=1.0)
     ref = nx.multi_source_dijkstra_path_length(_nx_graph(nodes, edges, "walk"), set(poi_nodes.tolist()))
     np.testing.assert_allclose(r.dist_m, [ref[n] for n in cand_nodes], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", [None, "classes", "discs", "mixed", "local"])
+@pytest.mark.parametrize("mode,direction,seed", [("walk", "to_poi", 1), ("bike", "to_poi", 2), ("bike", "from_poi", 3),
+                                                 ("walk", "to_poi", 4)])
+def test_count_within_methods_match_brute_force(monkeypatch, method, mode, direction, seed):
+    """Every count_within method (the nearest search's cells plus class searches, copies of the
+    discs or both, or the local searches) against all-pairs Dijkstra on random grids: dense POIs (several
+    within the radius, POIs sharing a node, POIs whose own node is nearer another POI), edges
+    shorter than the straight line (seed 4), counts exact and distances equal."""
+    from plekzoeker.scoring import access
+    from scipy.sparse.csgraph import dijkstra
+
+    monkeypatch.setattr(access, "COUNT_METHOD", method)
+    rng = np.random.default_rng(seed)
+    nodes, edges = grid_graph(1500, seed=seed)
+    if seed == 4:
+        f = np.where(rng.random(len(edges)) < 0.3, rng.uniform(0.5, 1.0, len(edges)), 1.0)
+        edges = edges.assign(length_m=edges["length_m"] * f)
+    g = build_graph(nodes, edges, mode=mode)
+    x0, y0 = g.xy.min(axis=0)
+    x1, y1 = g.xy.max(axis=0)
+    cxy = np.column_stack([rng.uniform(x0, x1, 150), rng.uniform(y0, y1, 150)])
+    pxy = np.column_stack([rng.uniform(x0, x1, 90), rng.uniform(y0, y1, 90)])
+    pxy[:10] = pxy[10:20] + rng.normal(0, 3, (10, 2))            # POIs (nearly) on top of each other
+    pxy[20:25] = pxy[25:30]                                       # exact duplicates
+    cxy[:10] = pxy[30:40]                                          # candidates on POIs
+    cats = {"a": {"threshold_m": 400.0, "cap_m": 900.0}, "b": {"threshold_m": 250.0, "cap_m": 200.0}}
+    pois = pd.DataFrame({"category": np.where(np.arange(90) % 3 == 0, "b", "a"), "x": pxy[:, 0], "y": pxy[:, 1]})
+    cands = pd.DataFrame({"candidate_key": [f"c{i}" for i in range(len(cxy))], "x": cxy[:, 0], "y": cxy[:, 1]})
+    t = access_table(g, cands, pois, cats, max_snap_m=60.0, direction=direction)
+    t = t.set_index(["candidate_key", "category"])
+
+    csr = g.csr if direction == "to_poi" else g.reverse()          # candidate -> POI travel
+    c_node, c_snap = snap(g, cxy, 60.0)
+    p_node, p_snap = snap(g, pxy, 60.0)
+    ok = c_node >= 0
+    d = dijkstra(csr, directed=True, indices=c_node[ok])           # all pairs from the candidates
+    n_multi = 0
+    for cat, spec in cats.items():
+        m = (pois["category"].to_numpy() == cat) & (p_node >= 0)
+        tot = c_snap[ok][:, None] + d[:, p_node[m]] + p_snap[m][None, :]
+        count = (tot <= spec["threshold_m"]).sum(axis=1)
+        best = tot.min(axis=1)
+        got = t.xs(cat, level="category").loc[cands["candidate_key"][ok]]
+        assert got["count_within"].to_numpy().tolist() == count.tolist(), cat
+        within = best <= spec["cap_m"]
+        np.testing.assert_allclose(got["dist_m"].to_numpy()[within], best[within], rtol=1e-12)
+        assert got["dist_m"].isna().to_numpy()[~within].all()
+        n_multi += int((count >= 2).sum())
+    assert n_multi >= 10
