@@ -209,20 +209,30 @@ def _chunk_to_csv(spec: TableSpec, chunk: pd.DataFrame) -> tuple[int, bytes]:
     return len(chunk), buf.getvalue()
 
 
+def _wkb_point_records(wkb: pa.Array, kind: str | None, srid: int = 28992) -> np.ndarray | None:
+    """EWKB point records (SRID set) straight from ISO WKB when every value is a little-endian 2D point
+    and points are wanted; None otherwise (then shapely does the conversion)."""
+    n = len(wkb)
+    if not (kind == "point" and n and not wkb.null_count and pa.types.is_binary(wkb.type)):
+        return None
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32, count=n + 1, offset=wkb.offset * 4)
+    if not (np.diff(offsets) == 21).all():
+        return None
+    raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
+    if not (raw[:, :5] == np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)).all():
+        return None
+    rec = np.empty(n, dtype=_EWKB_POINT)
+    rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
+    rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)[:, 9:] = raw[:, 5:]
+    return rec
+
+
 def _wkb_to_ewkb_hex(wkb: pa.Array, kind: str | None, srid: int = 28992) -> pa.Array:
     """ISO WKB (binary) -> hex EWKB with SRID; little-endian 2D points without shapely."""
-    n = len(wkb)
-    if kind == "point" and n and not wkb.null_count and pa.types.is_binary(wkb.type):
-        offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32, count=n + 1, offset=wkb.offset * 4)
-        if (np.diff(offsets) == 21).all():
-            raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
-            if (raw[:, :5] == np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)).all():
-                rec = np.empty(n, dtype=_EWKB_POINT)
-                rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
-                rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)[:, 9:] = raw[:, 5:]
-                return _hex_records(rec)
-    geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
-    return _geoms_to_ewkb_hex(geoms, kind)
+    rec = _wkb_point_records(wkb, kind, srid)
+    if rec is not None:
+        return _hex_records(rec)
+    return _geoms_to_ewkb_hex(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore"), kind)
 
 
 def _arrow_column(arr: pa.Array) -> pa.Array:
@@ -388,16 +398,9 @@ def _binary_text_array(arr: pa.Array) -> list[np.ndarray | pa.Array]:
 
 def _wkb_to_ewkb(wkb: pa.Array, kind: str | None, srid: int = 28992) -> pa.Array:
     """ISO WKB -> EWKB bytes with SRID (target type forced as for the CSV path); plain points without shapely."""
-    n = len(wkb)
-    if kind == "point" and n and not wkb.null_count and pa.types.is_binary(wkb.type):
-        offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32, count=n + 1, offset=wkb.offset * 4)
-        if (np.diff(offsets) == 21).all():
-            raw = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(n, 21)
-            if (raw[:, :5] == np.frombuffer(b"\x01\x01\x00\x00\x00", dtype=np.uint8)).all():
-                rec = np.empty(n, dtype=_EWKB_POINT)
-                rec["order"], rec["type"], rec["srid"] = 1, 0x20000001, srid
-                rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)[:, 9:] = raw[:, 5:]
-                return _fixed_binary(rec.view(np.uint8).reshape(n, _EWKB_POINT.itemsize), _EWKB_POINT.itemsize)
+    rec = _wkb_point_records(wkb, kind, srid)
+    if rec is not None:
+        return _fixed_binary(rec.view(np.uint8).reshape(len(rec), _EWKB_POINT.itemsize), _EWKB_POINT.itemsize)
     return _geoms_to_ewkb_hex(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore"), kind,
                               hex=False)
 
