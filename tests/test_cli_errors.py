@@ -93,3 +93,21 @@ def test_rejected_rows_are_kept_with_reason_and_the_rest_loads(loaded, tmp_path)
         assert c.execute(sa.text("SELECT count(*) FROM core.signal WHERE kind = 'vacancy'")).scalar() == 1
         reason = c.execute(sa.text("SELECT reason FROM meta.reject ORDER BY input_id DESC LIMIT 1")).scalar()
     assert "verblijfsobject_id" in reason
+
+
+def test_units_and_buildings_without_an_id_are_rejected_and_the_rest_loads(db, demo_dir, tmp_path):
+    """A BAG GeoPackage row with an empty identificatie is a reject with its reason, not a failed load."""
+    f = tmp_path / "bag_missing_ids.gpkg"
+    for layer in ("pand", "verblijfsobject"):
+        gdf = gpd.read_file(demo_dir / "bag.gpkg", layer=layer)
+        gdf.loc[gdf.index[:2], "identificatie"] = None
+        gdf.to_file(f, layer=layer, driver="GPKG")
+        expected = len(gdf) - 2
+    res = run("ingest", "bag", str(f))
+    assert res.returncode == 0, res.stderr
+    with db.connect() as c:
+        counts = {t: c.execute(sa.text(f"SELECT count(*) FROM core.{t}")).scalar() for t in ("pand", "verblijfsobject")}
+        reasons = [r[0] for r in c.execute(sa.text("SELECT reason FROM meta.reject ORDER BY reason"))]
+    assert counts["verblijfsobject"] == expected
+    assert counts["pand"] == len(gpd.read_file(demo_dir / "bag.gpkg", layer="pand")) - 2
+    assert reasons == ["pand: no identificatie"] * 2 + ["verblijfsobject: no identificatie"] * 2, reasons

@@ -513,11 +513,13 @@ def _staging_name(spec: TableSpec, input_id: int) -> str:
 def _validate(cur, staging: sql.Composed, spec: TableSpec, input_id: int, stats: LoadStats) -> None:
     """Reject rows failing a check (one scan for all checks), repair invalid polygons."""
     ref = sql.SQL("{}::text").format(sql.Identifier(spec.id_column)) if spec.id_column else sql.SQL("NULL")
-    if spec.checks:  # internal constant SQL, never user input
-        probe = sql.SQL(", ").join(sql.SQL("coalesce(bool_or(") + sql.SQL(bad) + sql.SQL("), false)") for bad, _ in spec.checks)
+    # a row without its identifier is rejected like any malformed one (the staging table lets it in)
+    checks = ((f'"{spec.id_column}" IS NULL', f"no {spec.id_column}"),) + spec.checks if spec.id_column else spec.checks
+    if checks:  # internal constant SQL, never user input
+        probe = sql.SQL(", ").join(sql.SQL("coalesce(bool_or(") + sql.SQL(bad) + sql.SQL("), false)") for bad, _ in checks)
         cur.execute(sql.SQL("SELECT ") + probe + sql.SQL(" FROM {t}").format(t=staging))
         hits = cur.fetchone()
-        for (bad, reason), hit in zip(spec.checks, hits):
+        for (bad, reason), hit in zip(checks, hits):
             if not hit:
                 continue
             cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
@@ -670,6 +672,9 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
         staging = sql.SQL("raw.{}").format(sql.Identifier(_staging_name(spec, tag)))
         cur.execute(sql.SQL("CREATE TABLE {s} (LIKE {sch}.{t} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
             s=staging, sch=sql.Identifier(spec.schema), t=sql.Identifier(spec.table)))
+        if spec.id_column:  # NULL ids become rejects in _validate; the primary key added later is NOT NULL again
+            cur.execute(sql.SQL("ALTER TABLE {s} ALTER COLUMN {c} DROP NOT NULL").format(
+                s=staging, c=sql.Identifier(spec.id_column)))
         n_table = 0
         t_start = time.perf_counter()
         with Progress(f"{label} → {spec.table}") as bar:
