@@ -7,11 +7,11 @@ just replaces its own tables); ``merge_*`` unions the work tables — dropping d
 keys — and swaps the result tables in one transaction, exactly as ``run_detect`` / ``run_score``
 do. Between tasks only run ids and small dicts travel, never DataFrames.
 
-Detection reads each area through ``cfg['area']['bbox']`` (the part's read box). Today
-``scoring.vacancy`` / ``scoring.plots`` read the whole database whatever the area, so every part
-computes everything and keeps its own share: correct, but not yet less work per part. Once they
-filter their reads by ``cfg['area']``, each part reads only its box and nothing changes here.
-Scoring reads only the part's box (nodes, edges, POIs), which is exact by the network buffer
+Detection reads each area through ``cfg['area']['bbox']`` (the part's read box: its own area plus
+``dask.detect_buffer_m``): ``scoring.vacancy`` reads only the units in it and ``scoring.plots`` only
+the parcels intersecting it, and the part keeps the candidates it owns. An owner's union of
+adjacent parcels reaching further than the buffer past a part's edge would be cut there (raise
+``detect_buffer_m`` for such estates). Scoring reads only the part's box (nodes, edges, POIs), which is exact by the network buffer
 (see ``scoring.partition``).
 """
 from __future__ import annotations

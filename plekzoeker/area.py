@@ -76,3 +76,11 @@ class Area:
             except ValueError:
                 pass
         raise ValueError(f"--area must be GMxxxx or minx,miny,maxx,maxy in RD New, got {text!r}")
+
+
+def bbox_params(cfg: dict) -> dict:
+    """``minx``..``maxy`` of the config's ``area.bbox`` as bound SQL parameters (all None without one):
+    detection then reads only what intersects the box (``CAST(:minx AS float8) IS NULL OR geom && ...``)."""
+    bbox = (cfg.get("area") or {}).get("bbox")
+    keys = ("minx", "miny", "maxx", "maxy")
+    return dict(zip(keys, (float(v) for v in bbox))) if bbox else dict.fromkeys(keys)

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from ..area import bbox_params
 from .raster_mask import raster_exclusion_polygons
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None 
     pcfg = cfg["plots"]
     df = gpd.read_postgis(sa.text((SQL_DIR / "plots.sql").read_text()), conn, geom_col="geom", params={
         "max_cov": float(pcfg["max_building_coverage"]), "min_area": float(pcfg["min_area_m2"]),
-        "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES})
+        "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES,
+        **bbox_params(cfg)})
     log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(df), pcfg["min_area_m2"],
              100 * pcfg["max_building_coverage"])
     if df.empty:

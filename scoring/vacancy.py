@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..area import bbox_params
+
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -160,7 +162,8 @@ def detect_vacant_buildings(conn: sa.Connection, cfg: dict, today: dt.date | Non
     """Read units and signals from core.*, return building candidates (with footprints) and exclusions."""
     vcfg = cfg["vacancy"]
     units = pd.read_sql(sa.text((SQL_DIR / "vacancy_units.sql").read_text()), conn,
-                        params={"doelen": list(vcfg["gebruiksdoelen"]), "min_unit_area": int(vcfg["min_unit_area_m2"])})
+                        params={"doelen": list(vcfg["gebruiksdoelen"]), "min_unit_area": int(vcfg["min_unit_area_m2"]),
+                                **bbox_params(cfg)})
     kinds = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT kind FROM core.signal"))}
     log.info("vacancy: %d candidate units (%s); signals loaded: %s", len(units), ", ".join(vcfg["gebruiksdoelen"]),
              ", ".join(sorted(kinds)) or "none")

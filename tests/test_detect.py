@@ -67,6 +67,25 @@ def test_detection_is_stable_and_valid(engine, demo_loaded):
     assert (first["wkb"].map(bytes) == second["wkb"].map(bytes)).all()
 
 
+def test_an_area_box_limits_what_detection_reads(engine, demo_loaded):
+    """With area.bbox, detection reads only the units and parcels in the box (what a scale-out part does)."""
+    from plekzoeker.scoring.plots import detect_plots
+    from plekzoeker.scoring.vacancy import detect_vacant_buildings
+
+    with engine.connect() as c:
+        everything = detect_vacant_buildings(c, demo_loaded)[0], detect_plots(c, demo_loaded)
+        x0, y0, x1, y1 = pd.concat([everything[0].geometry, everything[1].geometry]).total_bounds
+        mid = (x0 + x1) / 2
+        west = {**demo_loaded, "area": {"bbox": [x0 - 1, y0 - 1, mid, y1 + 1]}}
+        part = detect_vacant_buildings(c, west)[0], detect_plots(c, west)
+    for whole, half in zip(everything, part):
+        keys = set(half["candidate_key"])
+        assert keys < set(whole["candidate_key"]), "a box over part of the town finds a strict subset"
+        wanted = set(whole.loc[whole.geometry.bounds["maxx"] < mid, "candidate_key"])
+        assert wanted <= keys   # everything wholly inside the box is still found
+    assert len(part[0]) + len(part[1]) > 0
+
+
 def test_otterlo_plots_where_bgt_shows_open_terrain(db):
     """Real BRK + BGT of Otterlo (no BAG): only OTL02 B 2318 (6,345 m², mostly groenvoorziening) is a plot.
 

@@ -113,7 +113,9 @@ def single_and_scaled(engine, demo_dir, prefect_server, tmp_path_factory):
     single = nightly(config_path=cfg, out_dir=str(out / "single"), force=True)
     before = snapshot(engine)
     scaled = nightly(config_path=cfg, out_dir=str(out / "scaled"), force=True,
-                     dask={"enabled": True, "partition_by": "tiles", "tiles": [2, 2], "n_workers": 2})
+                     # a detection buffer smaller than the town: each part really reads only its own box
+                     dask={"enabled": True, "partition_by": "tiles", "tiles": [2, 2], "n_workers": 2,
+                           "detect_buffer_m": 150})
     return single, scaled, before, snapshot(engine)
 
 

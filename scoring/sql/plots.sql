@@ -1,6 +1,7 @@
 -- Undeveloped plots. Parameters:
 --   :max_cov (float), :min_area (float), :osm_excl (text[] 'key=value' or 'key=*'),
---   :bgt_excl (text[] 'laag' or 'laag:klasse'), :built_statuses (text[]).
+--   :bgt_excl (text[] 'laag' or 'laag:klasse'), :built_statuses (text[]), :minx..:maxy (the area's
+--   box in RD New: parcels intersecting it; NULL for every parcel).
 -- A plot is a parcel, or (when an owner export is loaded) a union of adjacent parcels with the
 -- same owner. Buildings are BAG panden that stand plus BGT pand polygons (when BGT is loaded),
 -- unioned so a building in both registries counts once. Returns one row per open plot: its
@@ -11,6 +12,7 @@ WITH owned AS (
            (SELECT o.owner_kind || ':' || coalesce(o.owner_name, '') FROM core.owner o
              WHERE o.kadastrale_aanduiding = p.kadastrale_aanduiding ORDER BY o.owner_name LIMIT 1) AS owner_key
     FROM core.perceel p
+    WHERE CAST(:minx AS float8) IS NULL OR p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)
 ),
 clustered AS (
     SELECT identificatie, kadastrale_aanduiding, geom, owner_key,

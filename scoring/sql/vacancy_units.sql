@@ -1,5 +1,6 @@
 -- One row per candidate unit (verblijfsobject with a configured gebruiksdoel) with every signal
--- plekzoeker knows for it. Parameters: :doelen (text[]), :min_unit_area (int).
+-- plekzoeker knows for it. Parameters: :doelen (text[]), :min_unit_area (int), :minx..:maxy (the
+-- area's box in RD New, or NULL for everything).
 -- Address-keyed signal rows match on postcode + huisnummer + huisletter + toevoeging (null-safe).
 WITH units AS (
     SELECT v.identificatie, v.pand_ids, v.gebruiksdoelen, v.oppervlakte, v.status, v.documentdatum,
@@ -10,6 +11,7 @@ WITH units AS (
       AND v.status NOT IN ('Verblijfsobject ingetrokken', 'Niet gerealiseerd verblijfsobject',
                            'Verblijfsobject ten onrechte opgevoerd', 'Verblijfsobject gevormd')
       AND coalesce(v.oppervlakte, 0) >= :min_unit_area
+      AND (CAST(:minx AS float8) IS NULL OR v.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992))
 ),
 sig AS (
     SELECT u.identificatie, s.kind, s.since, s.value, s.source_file
