@@ -246,12 +246,17 @@ def _arrow_column(arr: pa.Array) -> pa.Array:
     return arr
 
 
-def _table_to_csv(spec: TableSpec, table: pa.Table, tag: int) -> tuple[int, bytes]:
-    """An Arrow chunk (geometry as WKB in column ``geometry``) as CSV bytes in COPY column order."""
-    n = table.num_rows
+def _arrow_rows(spec: TableSpec, table: pa.Table) -> int:
+    """The chunk's row count, after checking the reader produced every column of ``spec``."""
     missing = [c for c in spec.columns if c not in table.column_names and c != "input_id"]
     if missing:
         raise ValueError(f"reader did not produce column(s) {missing} for {spec.table}")
+    return table.num_rows
+
+
+def _table_to_csv(spec: TableSpec, table: pa.Table, tag: int) -> tuple[int, bytes]:
+    """An Arrow chunk (geometry as WKB in column ``geometry``) as CSV bytes in COPY column order."""
+    n = _arrow_rows(spec, table)
     if n == 0:
         return 0, b""
     arrays = []
@@ -407,10 +412,7 @@ def _wkb_to_ewkb(wkb: pa.Array, kind: str | None, srid: int = 28992) -> pa.Array
 
 def _table_to_binary(spec: TableSpec, table: pa.Table, tag: int, plan: list[str]) -> tuple[int, bytes]:
     """An Arrow chunk as binary COPY rows (no signature/trailer) in COPY column order."""
-    n = table.num_rows
-    missing = [c for c in spec.columns if c not in table.column_names and c != "input_id"]
-    if missing:
-        raise ValueError(f"reader did not produce column(s) {missing} for {spec.table}")
+    n = _arrow_rows(spec, table)
     if n == 0:
         return 0, b""
     pieces: list[np.ndarray | pa.Array] = [np.full(n, len(plan), dtype=">i2").view(np.uint8).reshape(n, 2)]
