@@ -61,10 +61,9 @@ def main_options(
     STATE["config"] = str(config) if config else None
     STATE["debug"] = debug
     _setup_logging(verbose, debug)
-    home = Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve()
-    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from .prefect_env import configure
+
+    configure(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve())
     if not debug:  # dask configures its own loggers at import: keep its cluster chatter out of the run log
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
@@ -306,9 +305,14 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
     their inputs and config did not change (each skip is logged with its reason). --force reruns all.
     """
     from .pipelines.flows import nightly as nightly_flow
+    from .prefect_env import explain_start_failure, prepare
 
-    res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
-                       area=area, dask=None if scale_out is None else {"enabled": scale_out})
+    prepare()
+    try:
+        res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
+                           area=area, dask=None if scale_out is None else {"enabled": scale_out})
+    except RuntimeError as exc:
+        raise explain_start_failure(exc) or exc
     _print_publish(res["publish"])
 
 

@@ -23,3 +23,7 @@ class ConfigError(PlekzoekerError):
 
 class DatabaseError(PlekzoekerError):
     """The database cannot be reached, started or used."""
+
+
+class PrefectServerError(PlekzoekerError):
+    """Prefect's local API server (ephemeral mode) cannot be prepared or started."""

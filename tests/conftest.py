@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
+EXTERNAL_DB = bool(os.environ.get("DATABASE_URL"))
 os.environ.setdefault("PLEKZOEKER_HOME", str(REPO / ".plekzoeker"))
 os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["PLEKZOEKER_HOME"]) / "prefect-test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -49,6 +50,29 @@ def pg_url() -> str:
             cluster.drop_database(name)
         except Exception:  # noqa: BLE001 - a test may have stopped the server
             pass
+
+
+@pytest.fixture
+def scratch_db_url(pg_url) -> str:
+    """A database of its own for a test that runs the product as a separate process (an installed
+    wheel, a fresh clone): created in the managed cluster and dropped afterwards. With an external
+    DATABASE_URL the session database is used and emptied afterwards instead."""
+    if EXTERNAL_DB:
+        yield pg_url
+        from plekzoeker.db.engine import get_engine
+
+        with get_engine().begin() as conn:
+            conn.execute(sa.text(TRUNCATE))
+        return
+    from plekzoeker.db.cluster import Cluster
+
+    cluster = Cluster(Path(os.environ["PLEKZOEKER_HOME"]).resolve())
+    name = f"plekzoeker_scratch_{os.getpid()}"
+    cluster.drop_database(name)
+    try:
+        yield cluster.create_database(name)
+    finally:
+        cluster.drop_database(name)
 
 
 @pytest.fixture(scope="session")

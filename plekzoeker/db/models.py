@@ -1,68 +1,142 @@
-"""SQLAlchemy 2 / GeoAlchemy2 models of the tables (the DDL itself lives in the alembic migrations)."""
+"""SQLAlchemy 2 / GeoAlchemy2 models: the one description in Python of every table the migrations create.
+
+The DDL itself lives in the alembic migrations (``migrations/versions/*.sql``); queries stay in SQL
+files beside the code that runs them. These models say the same thing as the DDL — columns, types,
+nullability, primary and foreign keys, indexes — so a reader (or a tool) sees the schema without
+reading SQL, and ``tests/test_schema.py`` compares them with a freshly migrated database through
+alembic's ``compare_metadata``: a migration that adds a column the models lack, or the reverse,
+fails that test. Server defaults are not compared (alembic cannot compare them reliably), but they
+are written down here as well so the models are complete.
+
+Geometry columns carry ``spatial_index=False``: their GiST indexes are declared explicitly in
+``__table_args__`` with the names the migrations give them.
+"""
 from __future__ import annotations
 
 import datetime as dt
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Float, Integer, Text
+from sqlalchemy import ARRAY, BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "OUTREACH_STATUSES", "SCHEMAS"]
+
+SCHEMAS = ("raw", "core", "result", "meta")
+"""raw: staging tables of a load in progress (none exist between loads); core: validated data in
+EPSG:28992; result: candidates, scores, outreach; meta: run ledger and loaded inputs."""
+
+OUTREACH_STATUSES = ("new", "contacted", "in talks", "declined", "suitable", "unsuitable")
+
+RD_NEW = 28992
+
+
+def _geom(kind: str, nullable: bool = False):
+    return mapped_column(Geometry(kind, srid=RD_NEW, spatial_index=False), nullable=nullable)
+
+
+def _gist(name: str, column: str = "geom") -> Index:
+    return Index(name, column, postgresql_using="gist")
+
+
+_NOW = sql("now()")
+_EMPTY_JSON = sql("'{}'::jsonb")
+_EMPTY_LIST = sql("'[]'::jsonb")
+_EMPTY_ARRAY = sql("'{}'::text[]")
 
 
 class Base(DeclarativeBase):
     pass
 
 
+# --- meta: the run ledger ---------------------------------------------------------------------------
 class Run(Base):
+    """One row per flow or CLI stage run: what ran, with which parameters, and how it ended."""
     __tablename__ = "run"
     __table_args__ = {"schema": "meta"}
     run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     flow: Mapped[str] = mapped_column(Text)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(Text)
-    params: Mapped[dict] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(Text, server_default=sql("'running'"))
+    params: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     config_hash: Mapped[str | None] = mapped_column(Text)
-    summary: Mapped[dict] = mapped_column(JSONB)
+    summary: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
 
 
 class Input(Base):
+    """One row per load of a source file: its hash (unchanged files are skipped), counts and outcome."""
     __tablename__ = "input"
-    __table_args__ = {"schema": "meta"}
+    __table_args__ = (Index("input_kind_sha", "kind", "sha256"), {"schema": "meta"})
     input_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(Text)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
-    options: Mapped[dict] = mapped_column(JSONB)
+    options: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     rows_in: Mapped[int | None] = mapped_column(BigInteger)
     rows_out: Mapped[int | None] = mapped_column(BigInteger)
     rows_rejected: Mapped[int | None] = mapped_column(BigInteger)
     repaired: Mapped[int | None] = mapped_column(BigInteger)
     duplicates: Mapped[int | None] = mapped_column(BigInteger)
     seconds: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(Text)
-    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text, server_default=sql("'loading'"))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
 
 
+class Reject(Base):
+    """A row of an input that was not loaded, with the reason (never with an owner's name)."""
+    __tablename__ = "reject"
+    __table_args__ = {"schema": "meta"}
+    # the table has no key of its own; the ORM needs one, the database does not (see __mapper_args__)
+    input_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("meta.input.input_id", ondelete="CASCADE"))
+    row_ref: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)
+    __mapper_args__ = {"primary_key": [input_id, row_ref]}
+
+
+class Raster(Base):
+    """A registered raster (noise, flood depth, ...): read in place, by path, at scoring time."""
+    __tablename__ = "raster"
+    __table_args__ = {"schema": "meta"}
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Text)
+    crs: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+
+
+class Stage(Base):
+    """The input key each stage last ran with: a stage whose key is unchanged is skipped."""
+    __tablename__ = "stage"
+    __table_args__ = {"schema": "meta"}
+    stage: Mapped[str] = mapped_column(Text, primary_key=True)
+    input_key: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+
+
+# --- core: validated registry data in EPSG:28992 ---------------------------------------------------
 class Pand(Base):
     __tablename__ = "pand"
-    __table_args__ = {"schema": "core"}
+    __table_args__ = (_gist("pand_geom"), {"schema": "core"})
     identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
     status: Mapped[str | None] = mapped_column(Text)
     bouwjaar: Mapped[int | None] = mapped_column(Integer)
     documentdatum: Mapped[dt.date | None] = mapped_column(Date)
     begingeldigheid: Mapped[dt.date | None] = mapped_column(Date)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=28992, spatial_index=False))
+    geom = _geom("MULTIPOLYGON")
 
 
 class Verblijfsobject(Base):
     __tablename__ = "verblijfsobject"
-    __table_args__ = {"schema": "core"}
+    __table_args__ = (_gist("verblijfsobject_geom"), {"schema": "core"})
     identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
-    pand_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    gebruiksdoelen: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    pand_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=_EMPTY_ARRAY)
+    gebruiksdoelen: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=_EMPTY_ARRAY)
     oppervlakte: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(Text)
     openbare_ruimte: Mapped[str | None] = mapped_column(Text)
@@ -74,12 +148,12 @@ class Verblijfsobject(Base):
     documentdatum: Mapped[dt.date | None] = mapped_column(Date)
     begingeldigheid: Mapped[dt.date | None] = mapped_column(Date)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
-    geom = mapped_column(Geometry("POINT", srid=28992, spatial_index=False))
+    geom = _geom("POINT")
 
 
 class Perceel(Base):
     __tablename__ = "perceel"
-    __table_args__ = {"schema": "core"}
+    __table_args__ = (_gist("perceel_geom"), {"schema": "core"})
     identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
     kadastrale_gemeente_code: Mapped[str | None] = mapped_column(Text)
     kadastrale_gemeente: Mapped[str | None] = mapped_column(Text)
@@ -88,32 +162,141 @@ class Perceel(Base):
     kadastrale_aanduiding: Mapped[str | None] = mapped_column(Text)
     kadastrale_grootte: Mapped[int | None] = mapped_column(Integer)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=28992, spatial_index=False))
+    geom = _geom("MULTIPOLYGON")
 
 
+class BgtVlak(Base):
+    """BGT surfaces (water, roads, terrain, panden) by layer and class; no key of its own."""
+    __tablename__ = "bgt_vlak"
+    __table_args__ = (_gist("bgt_vlak_geom"), {"schema": "core"})
+    identificatie: Mapped[str | None] = mapped_column(Text)
+    laag: Mapped[str] = mapped_column(Text)
+    klasse: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("MULTIPOLYGON")
+    __mapper_args__ = {"primary_key": [identificatie, laag]}
+
+
+class Poi(Base):
+    """A point of interest by category (stop, supermarket, GP, ...), from OSM."""
+    __tablename__ = "poi"
+    __table_args__ = (_gist("poi_geom"), {"schema": "core"})
+    category: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    osm_id: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict | None] = mapped_column(JSONB)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("POINT")
+    __mapper_args__ = {"primary_key": [category, osm_id]}
+
+
+class NetworkNode(Base):
+    """A node of the OSM street graph (walk and bike), in metres."""
+    __tablename__ = "network_node"
+    __table_args__ = {"schema": "core"}
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("POINT")
+
+
+class NetworkEdge(Base):
+    """An edge of the street graph with the modes that may use it; written by COPY only."""
+    __tablename__ = "network_edge"
+    __table_args__ = (_gist("network_edge_geom"), {"schema": "core"})
+    u: Mapped[int] = mapped_column(BigInteger)
+    v: Mapped[int] = mapped_column(BigInteger)
+    length_m: Mapped[float] = mapped_column(Float)
+    highway: Mapped[str | None] = mapped_column(Text)
+    walk: Mapped[bool] = mapped_column(Boolean)
+    bike: Mapped[bool] = mapped_column(Boolean)
+    oneway_bike: Mapped[bool] = mapped_column(Boolean)
+    osm_way_id: Mapped[int | None] = mapped_column(BigInteger)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("LINESTRING")
+    __mapper_args__ = {"primary_key": [u, v, osm_way_id]}
+
+
+class Landuse(Base):
+    """OSM land use / natural polygons used as plot exclusions and context."""
+    __tablename__ = "landuse"
+    __table_args__ = (_gist("landuse_geom"), {"schema": "core"})
+    osm_id: Mapped[str | None] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("MULTIPOLYGON")
+    __mapper_args__ = {"primary_key": [osm_id, key]}
+
+
+class Signal(Base):
+    """Optional signals (vacancy register, establishments, energy, listings), keyed by unit id or address."""
+    __tablename__ = "signal"
+    __table_args__ = (Index("signal_kind_vbo", "kind", "verblijfsobject_id"),
+                      Index("signal_kind_addr", "kind", "postcode", "huisnummer"), {"schema": "core"})
+    kind: Mapped[str] = mapped_column(Text)
+    verblijfsobject_id: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    huisnummer: Mapped[int | None] = mapped_column(Integer)
+    huisletter: Mapped[str | None] = mapped_column(Text)
+    toevoeging: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    value: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [kind, verblijfsobject_id, postcode, huisnummer]}
+
+
+class Owner(Base):
+    """Owner export. Personal data (AVG/GDPR): names of natural persons; never published."""
+    __tablename__ = "owner"
+    __table_args__ = {"schema": "core", "comment": (
+        "Personal data (AVG/GDPR): owner names of natural persons. Retention: replaced by each import; "
+        "delete with `plekzoeker ingest signals owners --purge`. Never published.")}
+    kadastrale_aanduiding: Mapped[str | None] = mapped_column(Text)
+    verblijfsobject_id: Mapped[str | None] = mapped_column(Text)
+    pand_id: Mapped[str | None] = mapped_column(Text)
+    owner_name: Mapped[str | None] = mapped_column(Text)
+    owner_kind: Mapped[str] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [kadastrale_aanduiding, verblijfsobject_id, pand_id]}
+
+
+# --- result: what detect, score and the coordinators produce ---------------------------------------
 class Candidate(Base):
     __tablename__ = "candidate"
-    __table_args__ = {"schema": "result"}
+    __table_args__ = (_gist("candidate_geom"), {"schema": "result"})
     candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    kind: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # vacant_building | undeveloped_plot
     source_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
     municipality: Mapped[str | None] = mapped_column(Text)
-    label: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)  # address or kadastrale aanduiding
     area_m2: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float | None] = mapped_column(Float)
-    evidence: Mapped[list] = mapped_column(JSONB)
-    details: Mapped[dict] = mapped_column(JSONB)
+    evidence: Mapped[list] = mapped_column(JSONB, server_default=_EMPTY_LIST)
+    details: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
-    geom = mapped_column(Geometry("GEOMETRY", srid=28992, spatial_index=False))
-    access_point = mapped_column(Geometry("POINT", srid=28992, spatial_index=False))
+    geom = _geom("GEOMETRY")
+    access_point = _geom("POINT")
+
+
+class Access(Base):
+    """Network distance per candidate, mode and POI category (NULL with a reason when unreachable)."""
+    __tablename__ = "access"
+    __table_args__ = {"schema": "result"}
+    candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    mode: Mapped[str] = mapped_column(Text, primary_key=True)
+    category: Mapped[str] = mapped_column(Text, primary_key=True)
+    dist_m: Mapped[float | None] = mapped_column(Float)
+    count_within: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Score(Base):
     __tablename__ = "score"
     __table_args__ = {"schema": "result"}
     candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    criteria: Mapped[dict] = mapped_column(JSONB)
-    subscores: Mapped[dict] = mapped_column(JSONB)
+    criteria: Mapped[dict] = mapped_column(JSONB)  # raw values per criterion
+    subscores: Mapped[dict] = mapped_column(JSONB)  # sub-score in [0,1] per criterion
     weights: Mapped[dict] = mapped_column(JSONB)
     score: Mapped[float | None] = mapped_column(Float)
     rank: Mapped[int | None] = mapped_column(Integer)
@@ -123,12 +306,14 @@ class Score(Base):
 
 
 class Outreach(Base):
+    """A coordinator's status and note per candidate: survives reruns, joined into the lists."""
     __tablename__ = "outreach"
-    __table_args__ = {"schema": "result"}
+    __table_args__ = (CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in OUTREACH_STATUSES)),
+                                      name="outreach_status_check"), {"schema": "result"})
     candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    status: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default=sql("'new'"))
     note: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
 
 
 class CandidateHistory(Base):
@@ -144,5 +329,12 @@ class CandidateHistory(Base):
     last_score: Mapped[float | None] = mapped_column(Float)
 
 
-OUTREACH_STATUSES = ("new", "contacted", "in talks", "declined", "suitable", "unsuitable")
-_ = Boolean  # network tables are written by COPY only and have no model
+class Exclusion(Base):
+    """Places that would have been candidates but were excluded, with the reason (e.g. demolition permit)."""
+    __tablename__ = "exclusion"
+    __table_args__ = {"schema": "result"}
+    candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
