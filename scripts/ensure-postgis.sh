@@ -23,7 +23,9 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "Installing ${PKGS} (apt-get) ..."
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq ${PKGS} >/dev/null
+# another apt run (unattended upgrades, a second checkout) holds the lock: wait for it instead of failing
+APT_WAIT="-o DPkg::Lock::Timeout=900"
+apt-get $APT_WAIT update -qq
+apt-get $APT_WAIT install -y -qq ${PKGS} >/dev/null
 # Debian starts a system cluster on 5432 after install; plekzoeker runs its own, so leave it alone.
 echo "PostGIS installed."

@@ -13,6 +13,8 @@ if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "Installing ${missing[*]} for the map and QGIS tests (apt-get; a few minutes the first time) ..."
 export DEBIAN_FRONTEND=noninteractive
-{ apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } \
+# another apt run (unattended upgrades, a second checkout) holds the lock: wait for it instead of failing
+APT_WAIT="-o DPkg::Lock::Timeout=900"
+{ apt-get $APT_WAIT update -qq && apt-get $APT_WAIT install -y -qq "${missing[@]}" >/dev/null; } \
   || echo "note: could not install ${missing[*]}; the map/QGIS tests will skip." >&2
 exit 0
