@@ -91,7 +91,7 @@ def prepare() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _ready(home):  # another process prepared it while we waited
             return
-        log.warning("first run: preparing Prefect's local database in %s (once; about a minute on a small machine)",
+        log.warning("first run: preparing Prefect's local database in %s (once; a minute or more on a small machine)",
                     home)
         try:
             proc = subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
