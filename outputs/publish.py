@@ -210,7 +210,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "top5": [{"rank": int(r.rank), "kind": r.kind, "label": r.label, "score": float(r.score),
                              "area_m2": float(r.area_m2)} for r in top.itertuples()],
                    "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
-                   "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns}
+                   "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns,
+                   "sources": _licences(cfg)}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except OSError as exc:
@@ -249,3 +250,10 @@ def prune(out_dir: Path, keep_days: int, today: dt.date) -> None:
 
 def read_summary(out_dir: str | Path) -> dict:
     return json.loads((Path(out_dir) / "latest" / "summary.json").read_text())
+
+
+def _licences(cfg: dict) -> list[dict]:
+    """Licence and attribution of each fetched dataset (from the fetch manifest), [] when nothing was fetched."""
+    from ..sources.fetch.cache import licences
+
+    return licences((cfg.get("fetch") or {}).get("manifest"))

@@ -108,6 +108,24 @@ def score_merge_task(config_path: str | None, overrides: dict | None, run_id: in
                                    [Part.from_dict(p) for p in parts])
 
 
+def retry_fetch(task, task_run, state) -> bool:
+    """Retry a fetch after a service failure, not after a bad config or a broken local file."""
+    exc = state.data if isinstance(state.data, BaseException) else None
+    return not isinstance(exc, (SourceError, ConfigError))
+
+
+@task(task_run_name="fetch {spec}", timeout_seconds=TIMEOUT_S["ingest"], retries=2, retry_delay_seconds=[60, 300],
+      retry_condition_fn=retry_fetch, cache_policy=NO_CACHE)
+def fetch_task(config_path: str | None, spec: str) -> dict:
+    """``plekzoeker fetch`` for ``spec`` (GMxxxx or a bbox); returns the summary with the written config path."""
+    from ..sources.fetch.run import fetch_from_spec
+
+    res = fetch_from_spec(load_config(config_path), spec, quiet=True)
+    get_run_logger().info("fetched %s into %s (%s)", res["area"], res["folder"],
+                          ", ".join(f"{k}: {'fresh' if v.get('skipped') else 'new'}" for k, v in res["datasets"].items()))
+    return res
+
+
 @task(task_run_name="publish {label}", timeout_seconds=TIMEOUT_S["publish"], **RETRY)
 def publish_task(config_path: str | None, run_id: int, out_dir: str | None = None, overrides: dict | None = None,
                  label: str = "all") -> dict:
@@ -192,12 +210,19 @@ def _on_dask(subflow, address: str | None):
 
 @flow(name="nightly", log_prints=True)
 def nightly(config_path: str | None = None, out_dir: str | None = None, force: bool = False, wait: bool = False,
-            area: str | None = None, dask: dict | None = None) -> dict:
-    """Ingest → detect → score → publish, incremental, one run at a time per database.
+            area: str | None = None, dask: dict | None = None, fetch: str | None = None) -> dict:
+    """[Fetch →] ingest → detect → score → publish, incremental, one run at a time per database.
+
+    ``fetch`` (GMxxxx or minx,miny,maxx,maxy) first runs ``plekzoeker fetch`` for that area as a task
+    with retries and then runs on the config it wrote (``config_path`` only supplies the fetch settings).
 
     ``area`` (GMxxxx or minx,miny,maxx,maxy) overrides the config's area; ``dask`` overrides keys of
     its ``dask`` section (e.g. ``{"enabled": true, "partition_by": "tiles"}``).
     """
+    fetched = None
+    if fetch:
+        fetched = fetch_task(config_path, fetch)
+        config_path = fetched["config"]
     ov = stages.overrides(area=area, dask=dask)
     cfg = load_config(config_path, ov)
     stages.required_inputs(cfg)
@@ -208,6 +233,8 @@ def nightly(config_path: str | None = None, out_dir: str | None = None, force: b
         run_id = stages.start_run(engine, "nightly", {"config_path": config_path, "out_dir": out_dir, "force": force,
                                                       "area": area, "dask": dask}, cfg)
         summary: dict = {"run_id": run_id, "area": stages.area_label(cfg), "day": dt.date.today().isoformat()}
+        if fetched:
+            summary["fetch"] = {k: fetched[k] for k in ("area", "folder", "config")}
         try:
             t = time.perf_counter()
             summary["ingest"] = ingest_flow(config_path, force, ov)

@@ -43,8 +43,17 @@ def engine_ready() -> sa.Engine:
 
 
 def area_from_config(cfg: dict) -> Area:
+    """The run's area; ``area.polygon`` (a fetched boundary) is used unless it belongs to another municipality."""
+    from ..area import load_polygon
+
     a = cfg.get("area") or {}
-    return Area(municipality=a.get("municipality"), bbox=tuple(a["bbox"]) if a.get("bbox") else None)
+    polygon = None
+    if a.get("polygon"):
+        polygon, code = load_polygon(a["polygon"])
+        if a.get("municipality") and code and Area(municipality=a["municipality"]).municipality != code:
+            log.info("area.polygon %s is GM%s, not %s: not used", a["polygon"], code, a["municipality"])
+            polygon = None
+    return Area(municipality=a.get("municipality"), bbox=tuple(a["bbox"]) if a.get("bbox") else None, polygon=polygon)
 
 
 def area_label(cfg: dict) -> str:

@@ -78,6 +78,36 @@ class Area:
         raise ValueError(f"--area must be GMxxxx or minx,miny,maxx,maxy in RD New, got {text!r}")
 
 
+def load_polygon(path: str) -> tuple[BaseGeometry, str | None]:
+    """The (Multi)Polygon in a GeoJSON file (RD New, as ``plekzoeker fetch`` writes boundary.geojson) and
+    the 4-digit municipality code in its properties (``code``), if any. ConfigError when unusable."""
+    import json
+
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    from .errors import ConfigError
+
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+        feats = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        geoms = [shape(f["geometry"] if "geometry" in f else f) for f in feats]
+        geom = unary_union(geoms)
+    except FileNotFoundError:
+        raise ConfigError(f"area.polygon {path}: file not found") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"area.polygon {path}: not a GeoJSON polygon ({exc})") from None
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ConfigError(f"area.polygon {path}: holds no polygon ({geom.geom_type})")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-10_000 <= minx and maxx <= 300_000 and 280_000 <= miny and maxy <= 640_000):
+        raise ConfigError(f"area.polygon {path}: coordinates are not RD New (EPSG:28992) metres")
+    props = (feats[0].get("properties") or {}) if feats and isinstance(feats[0], dict) else {}
+    code = props.get("code")
+    m = MUNICIPALITY_RE.match(str(code).upper()) if code else None
+    return geom, (m.group(1) if m else None)
+
+
 def bbox_params(cfg: dict) -> dict:
     """``minx``..``maxy`` of the config's ``area.bbox`` as bound SQL parameters (all None without one):
     detection then reads only what intersects the box (``CAST(:minx AS float8) IS NULL OR geom && ...``)."""

@@ -296,6 +296,8 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
             wait: bool = typer.Option(False, help="If another run holds the lock, wait for it instead of exiting."),
             area: Optional[str] = typer.Option(None, help="Only this area: GMxxxx or minx,miny,maxx,maxy (RD New); "
                                                           "default: the config's area."),
+            fetch_area: Optional[str] = typer.Option(None, "--fetch", help="First fetch this area (GMxxxx or a bbox) "
+                                                     "as a Prefect task with retries, then run on the fetched config."),
             scale_out: Optional[bool] = typer.Option(None, "--scale-out/--single",
                                                      help="Detect and score per municipality on Dask (a LocalCluster, "
                                                           "or dask.address); default: the config's dask.enabled.")) -> None:
@@ -310,10 +312,55 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
     prepare()
     try:
         res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
-                           area=area, dask=None if scale_out is None else {"enabled": scale_out})
+                           area=area, dask=None if scale_out is None else {"enabled": scale_out}, fetch=fetch_area)
     except RuntimeError as exc:
         raise explain_start_failure(exc) or exc
     _print_publish(res["publish"])
+
+
+FETCH_HELP = """Download what the nightly run needs for one area into a cache folder, and write its config.
+
+\b
+AREA: a municipality code (GM0228), or --name Ede, or --bbox minx,miny,maxx,maxy (RD New).
+\b
+Sources (base URLs are config keys fetch.endpoints.<service>, so a mirror can stand in):
+  boundary  PDOK bestuurlijke gebieden, OGC API Features, collection gemeentegebied (Kadaster, CC BY 4.0)
+  bag       PDOK BAG OGC API v2, collections pand + verblijfsobject, paged by 'next'
+            (Kadaster, Public Domain Mark / CC0) -- or a bbox read of a local bag-light.gpkg (--bag-gpkg)
+  brk       PDOK kadastrale kaart download API v5, full/custom → poll → zip (Kadaster, CC BY 4.0)
+  bgt       PDOK BGT download API v1, full/custom → poll → zip (CC0 1.0); areas larger than
+            fetch.max_request_km2 are fetched in tiles and merged
+  osm       Overpass API through osmnx (settings.overpass_url, its cache and rate limiting),
+            written as .osm -- or a cut of a local extract by the polygon (--osm-pbf);
+            © OpenStreetMap contributors, ODbL 1.0
+\b
+Cache: <fetch.cache_dir>/<GMxxxx>/ (default data/GMxxxx/) with boundary.geojson, bag.gpkg, brk.zip,
+bgt.zip, osm.osm, manifest.json (per file: source URL, request, time, size, sha256, licence,
+attribution) and plekzoeker.yaml. A second fetch re-downloads nothing younger than --max-age
+(fetch.max_age_days) unless --refresh. Every file is written, verified and then renamed, so a
+failed fetch never replaces a good file; failures are one line each, exit status 2.
+Then: plekzoeker --config data/GM0228/plekzoeker.yaml nightly
+"""
+
+
+@app.command("fetch", help=FETCH_HELP)
+def fetch(code: Optional[str] = typer.Argument(None, help="Municipality code, e.g. GM0228."),
+          name: Optional[str] = typer.Option(None, "--name", help="Municipality name, e.g. Ede."),
+          bbox: Optional[str] = typer.Option(None, "--bbox", help="minx,miny,maxx,maxy in RD New (EPSG:28992)."),
+          bag_gpkg: Optional[Path] = typer.Option(None, "--bag-gpkg", help="Read BAG from this local bag-light.gpkg."),
+          osm_pbf: Optional[Path] = typer.Option(None, "--osm-pbf", help="Cut OSM from this local .osm.pbf extract."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Cache root (default: fetch.cache_dir, 'data')."),
+          refresh: bool = typer.Option(False, "--refresh", help="Fetch again even what is fresh in the cache."),
+          max_age: Optional[float] = typer.Option(None, "--max-age", help="Days a cached file stays fresh (fetch.max_age_days)."),
+          quiet: bool = typer.Option(False, "--quiet", help="No progress bars (for cron).")) -> None:
+    from .sources.fetch.run import Target, fetch_area
+
+    target = Target.parse(code, name, bbox)
+    res = fetch_area(_cfg(), target, out_root=out, refresh=refresh, max_age_days=max_age, bag_gpkg=bag_gpkg,
+                     osm_pbf=osm_pbf, quiet=quiet)
+    for d, r in res["datasets"].items():
+        typer.echo(f"  {d}: {'cached (fresh)' if r.get('skipped') else r}")
+    typer.echo(f"fetched {res['area']} into {res['folder']}; next: plekzoeker --config {res['config']} nightly")
 
 
 @app.command("demo-data")

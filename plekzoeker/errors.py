@@ -27,3 +27,13 @@ class DatabaseError(PlekzoekerError):
 
 class PrefectServerError(PlekzoekerError):
     """Prefect's local API server (ephemeral mode) cannot be prepared or started."""
+
+
+class FetchError(PlekzoekerError):
+    """A download service cannot be reached, answers with an error, or sends something unusable.
+
+    The message is one line naming the service (host or dataset) and the problem, e.g.
+    ``cannot reach api.pdok.nl: connection refused`` or
+    ``BGT download for GM0228 failed: status 'FAILED' after 3 tries``. Nothing in the cache is
+    replaced by a failed fetch.
+    """

@@ -64,6 +64,9 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
             raise ConfigError(f"{p}: unknown section(s) {sorted(unknown)}; known: {sorted(cfg)}")
         if "inputs" in user:
             user["inputs"] = _resolve_paths(user["inputs"], p.parent.resolve())
+        for section, key in (("area", "polygon"), ("fetch", "manifest")):
+            if isinstance(user.get(section), dict) and user[section].get(key):
+                user[section][key] = _resolve_paths(user[section][key], p.parent.resolve())
         cfg = _deep_merge(cfg, user)
     if overrides:
         cfg = _deep_merge(cfg, overrides)
@@ -98,6 +101,9 @@ def validate_config(cfg: dict) -> dict:
     if bbox is not None and (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
                              or not all(isinstance(v, (int, float)) for v in bbox)):
         bad("area.bbox", bbox, "must be [minx, miny, maxx, maxy] in RD New")
+    if area.get("polygon") is not None and not isinstance(area["polygon"], str):
+        bad("area.polygon", area["polygon"], "must be the path of a GeoJSON polygon file in RD New")
+    _validate_fetch(cfg.get("fetch") or {}, bad)
     acc = cfg["access"]
     for mode in acc["modes"]:
         if mode not in ("walk", "bike"):
@@ -134,6 +140,31 @@ def validate_config(cfg: dict) -> dict:
         if not NAME_RE.match(str(kind)):
             bad("inputs.rasters", kind, "must be lower-case letters, digits and _")
     return cfg
+
+
+FETCH_SERVICES = ("bestuurlijke_gebieden", "bag", "kadastralekaart", "bgt", "overpass")
+URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/%]*)?$")
+
+
+def _validate_fetch(fc: dict, bad) -> None:
+    ep = fc.get("endpoints") or {}
+    for name in FETCH_SERVICES:
+        if not isinstance(ep.get(name), str) or not URL_RE.match(ep[name]):
+            bad(f"fetch.endpoints.{name}", ep.get(name), "must be an http(s) base URL without query")
+    for name in set(ep) - set(FETCH_SERVICES):
+        bad("fetch.endpoints", name, f"is not a known service ({', '.join(FETCH_SERVICES)})")
+    for key in ("max_age_days", "timeout_s", "backoff_s", "max_backoff_s", "poll_interval_s", "max_request_km2"):
+        if key in fc and (not isinstance(fc[key], (int, float)) or isinstance(fc[key], bool) or fc[key] < 0):
+            bad(f"fetch.{key}", fc[key], "must be a number >= 0")
+    for key in ("retries", "page_limit", "max_pages", "max_polls"):
+        if key in fc and (not isinstance(fc[key], int) or isinstance(fc[key], bool) or fc[key] < 1):
+            bad(f"fetch.{key}", fc[key], "must be a whole number >= 1")
+    if fc.get("max_request_km2") == 0:
+        bad("fetch.max_request_km2", 0, "must be > 0")
+    for key in ("kadastralekaart_featuretypes", "bgt_featuretypes"):
+        for t in fc.get(key) or []:
+            if not NAME_RE.match(str(t)):
+                bad(f"fetch.{key}", t, "must be lower-case letters, digits and _ (a PDOK featuretype)")
 
 
 def config_hash(cfg: dict, sections: tuple[str, ...] | None = None) -> str:

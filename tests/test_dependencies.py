@@ -59,7 +59,8 @@ def test_dependencies_are_what_the_product_imports():
 
 
 def test_test_only_packages_stay_out_of_the_product():
-    """osmnx and networkx are oracles of the tests until a product module needs them."""
+    """A package only the tests import (the networkx oracle, defusedxml) is not a product dependency, and a
+    package the product imports is not declared only for the tests."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     test_extra = {_requirement_name(r) for r in project["optional-dependencies"]["test"]}
     assert "pytest" in test_extra
