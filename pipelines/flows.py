@@ -192,13 +192,14 @@ def _on_dask(subflow, address: str | None):
 
 @flow(name="nightly", log_prints=True)
 def nightly(config_path: str | None = None, out_dir: str | None = None, force: bool = False, wait: bool = False,
-            area: str | None = None, dask: dict | None = None) -> dict:
+            area: str | None = None, dask: dict | None = None, allow_shrink: bool = False) -> dict:
     """Ingest → detect → score → publish, incremental, one run at a time per database.
 
     ``area`` (GMxxxx or minx,miny,maxx,maxy) overrides the config's area; ``dask`` overrides keys of
-    its ``dask`` section (e.g. ``{"enabled": true, "partition_by": "tiles"}``).
+    its ``dask`` section (e.g. ``{"enabled": true, "partition_by": "tiles"}``); ``allow_shrink``
+    accepts inputs that remove more than ``ingest.max_shrink`` of a table's rows, for this run only.
     """
-    ov = stages.overrides(area=area, dask=dask)
+    ov = stages.overrides(area=area, dask=dask, allow_shrink=allow_shrink)
     cfg = load_config(config_path, ov)
     stages.required_inputs(cfg)
     settings = dask_settings(cfg)
