@@ -265,12 +265,10 @@ def guard_shrink(cur, staging: sql.Composed, spec: "TableSpec", policy: LoadPoli
     new = cur.fetchone()[0]
     shrinking = [(f"core.{spec.table}{where}", old, new)] if _shrinks(old, new, policy) else []
     if not shrinking and spec.municipality and not (policy.area and policy.area.municipality):
-        by = {}
-        for t in (current, staging):
-            cur.execute(_stmt("count_by_municipality", m=sql.SQL(spec.municipality), t=t, cond=cond))
-            by[t] = dict(cur.fetchall())
-        shrinking = [(f"core.{spec.table} in GM{m}", n, by[staging].get(m, 0)) for m, n in sorted(by[current].items())
-                     if _shrinks(n, by[staging].get(m, 0), policy)]
+        was, now = ({m: n for m, n in _fetch(cur, _stmt("count_by_municipality", m=sql.SQL(spec.municipality), t=t,
+                                                         cond=cond))} for t in (current, staging))
+        shrinking = [(f"core.{spec.table} in GM{m}", n, now.get(m, 0)) for m, n in sorted(was.items())
+                     if _shrinks(n, now.get(m, 0), policy)]
     if shrinking:
         what = "; ".join(f"{name}: {o:,} → {n:,} rows (−{1 - n / o:.0%})" for name, o, n in shrinking[:3])
         more = f" and {len(shrinking) - 3} more" if len(shrinking) > 3 else ""
@@ -283,6 +281,11 @@ def guard_shrink(cur, staging: sql.Composed, spec: "TableSpec", policy: LoadPoli
     if old >= policy.shrink_min_rows and new > policy.growth_warn_factor * old:
         log.warning("%s: core.%s%s grows from %d to %d rows (more than %gx): is this the file for the area?",
                     path, spec.table, where, old, new, policy.growth_warn_factor)
+
+
+def _fetch(cur, stmt) -> list[tuple]:
+    cur.execute(stmt)
+    return cur.fetchall()
 
 
 def _shrinks(old: int, new: int, policy: LoadPolicy) -> bool:
