@@ -8,7 +8,9 @@ One load of one input file is one transaction:
    PostgreSQL's binary COPY format, built column-wise with numpy/Arrow (no text parsing on the server);
 3. validate in SQL: reject rows with malformed identifiers (kept in ``meta.reject`` with the reason),
    drop duplicate identifiers (counted), repair invalid geometries with ``ST_MakeValid`` (counted),
-   refuse an empty result;
+   refuse an empty result; then the plausibility guards (``guards.py``: extent in RD New and the area,
+   implausible rows, duplicate geometries at scale, the shrink guard against the current rows) reject
+   rows or refuse the file;
 4. build the indexes, then rename ``core.<table>`` away and the staging table into its place, and
    drop the old one; ``meta.input`` is marked done.
 
