@@ -210,20 +210,22 @@ def _on_dask(subflow, address: str | None):
 
 @flow(name="nightly", log_prints=True)
 def nightly(config_path: str | None = None, out_dir: str | None = None, force: bool = False, wait: bool = False,
-            area: str | None = None, dask: dict | None = None, fetch: str | None = None) -> dict:
+            area: str | None = None, dask: dict | None = None, fetch: str | None = None,
+            allow_shrink: bool = False) -> dict:
     """[Fetch →] ingest → detect → score → publish, incremental, one run at a time per database.
 
     ``fetch`` (GMxxxx or minx,miny,maxx,maxy) first runs ``plekzoeker fetch`` for that area as a task
     with retries and then runs on the config it wrote (``config_path`` only supplies the fetch settings).
 
     ``area`` (GMxxxx or minx,miny,maxx,maxy) overrides the config's area; ``dask`` overrides keys of
-    its ``dask`` section (e.g. ``{"enabled": true, "partition_by": "tiles"}``).
+    its ``dask`` section (e.g. ``{"enabled": true, "partition_by": "tiles"}``); ``allow_shrink``
+    accepts inputs that remove more than ``ingest.max_shrink`` of a table's rows, for this run only.
     """
     fetched = None
     if fetch:
         fetched = fetch_task(config_path, fetch)
         config_path = fetched["config"]
-    ov = stages.overrides(area=area, dask=dask)
+    ov = stages.overrides(area=area, dask=dask, allow_shrink=allow_shrink)
     cfg = load_config(config_path, ov)
     stages.required_inputs(cfg)
     settings = dask_settings(cfg)

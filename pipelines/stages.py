@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..area import Area
 from ..db.engine import get_engine
+from ..db.guards import LoadPolicy
 from ..db.migrate import migrate
 from ..errors import ConfigError, PlekzoekerError
 from ..settings import config_hash
@@ -66,9 +67,12 @@ def area_label(cfg: dict) -> str:
     return "all"
 
 
-def overrides(area: str | None = None, dask: dict | None = None) -> dict | None:
-    """Config overrides from flow parameters: ``area`` (GMxxxx or minx,miny,maxx,maxy) and a ``dask`` section."""
+def overrides(area: str | None = None, dask: dict | None = None, allow_shrink: bool = False) -> dict | None:
+    """Config overrides from flow parameters: ``area`` (GMxxxx or minx,miny,maxx,maxy), a ``dask`` section and
+    ``allow_shrink`` (sets ``ingest.allow_shrink`` for this run)."""
     out: dict = {}
+    if allow_shrink:
+        out["ingest"] = {"allow_shrink": True}
     if area:
         try:
             a = Area.parse(area)
@@ -98,25 +102,29 @@ def input_files(cfg: dict) -> dict[str, str]:
     return files
 
 
-def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool = False) -> dict:
-    """Load one configured input; returns a small summary (never a DataFrame)."""
+def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool = False,
+               allow_shrink: bool = False) -> dict:
+    """Load one configured input, guarded by the config's ``ingest`` section (``allow_shrink`` overrides
+    ``ingest.allow_shrink``); returns a small summary (never a DataFrame)."""
     area = area_from_config(cfg)
+    policy = LoadPolicy.from_config(cfg, allow_shrink=allow_shrink).for_area(area)
     if kind == "bag":
-        st = load_bag(engine, path, area=area, force=force)
+        st = load_bag(engine, path, area=area, force=force, policy=policy)
     elif kind == "brk":
-        st = load_brk(engine, path, area=area, force=force)
+        st = load_brk(engine, path, area=area, force=force, policy=policy)
     elif kind == "bgt":
-        st = load_bgt(engine, path, area=area, force=force)
+        st = load_bgt(engine, path, area=area, force=force, policy=policy)
     elif kind == "osm":
-        st = load_osm(engine, path, categories=categories_from_config(cfg), area=area, force=force)
+        st = load_osm(engine, path, categories=categories_from_config(cfg), area=area, force=force, policy=policy)
     elif kind.startswith("signal:"):
-        st = load_signal(engine, kind.split(":", 1)[1], path, force=force)
+        st = load_signal(engine, kind.split(":", 1)[1], path, force=force, policy=policy)
     elif kind.startswith("raster:"):
-        info = register_raster(engine, kind.split(":", 1)[1], path)
+        info = register_raster(engine, kind.split(":", 1)[1], path, policy=policy)
         return {"kind": kind, "path": path, "registered": info["crs"], "skipped": False}
     else:
         raise ConfigError(f"unknown input kind {kind!r}")
     return {"kind": kind, "path": path, "skipped": st.skipped, "rows": st.rows_out, "rejected": st.rejected,
+            "implausible": st.implausible,
             "repaired": st.repaired, "duplicates": st.duplicates, "seconds": round(st.seconds, 2), "input_id": st.input_id}
 
 

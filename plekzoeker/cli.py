@@ -169,49 +169,56 @@ def db_migrate() -> None:
 # --- ingest -------------------------------------------------------------------------------------
 AREA_HELP = "GMxxxx, or minx,miny,maxx,maxy in RD New (EPSG:28992). Default: the config's area."
 FORCE_HELP = "Reload even if this exact file was loaded before."
+SHRINK_HELP = ("Accept a file that removes more than ingest.max_shrink (default 50 %) of the current rows "
+               "(e.g. a deliberately smaller extract). Without it such a load is refused and nothing changes.")
 
 
-def _ingest(kind: str, path: Path, area: str | None, force: bool) -> None:
+def _ingest(kind: str, path: Path, area: str | None, force: bool, allow_shrink: bool = False) -> None:
     from .pipelines.stages import ingest_one
 
-    res = ingest_one(_engine(), _cfg(_area_override(area)), kind, str(path), force=force)
+    res = ingest_one(_engine(), _cfg(_area_override(area)), kind, str(path), force=force, allow_shrink=allow_shrink)
     typer.echo(json.dumps(res, default=str))
 
 
 @ingest_app.command("bag")
 def ingest_bag(path: Path = typer.Argument(..., help="BAG GeoPackage (bag-light.gpkg) or LVBAG XML extract (zip/dir/xml)."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load BAG buildings (pand) and units (verblijfsobject)."""
-    _ingest("bag", path, area, force)
+    _ingest("bag", path, area, force, allow_shrink)
 
 
 @ingest_app.command("brk")
 def ingest_brk(path: Path = typer.Argument(..., help="BRK kadastrale kaart perceel GML or GPKG."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load Kadaster parcels."""
-    _ingest("brk", path, area, force)
+    _ingest("brk", path, area, force, allow_shrink)
 
 
 @ingest_app.command("osm")
 def ingest_osm(path: Path = typer.Argument(..., help=".osm.pbf or .osm file."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load the OSM street graph (walk/bike), POIs per category and exclusion land use."""
-    _ingest("osm", path, area, force)
+    _ingest("osm", path, area, force, allow_shrink)
 
 
 @ingest_app.command("bgt")
 def ingest_bgt(path: Path = typer.Argument(..., help="BGT GML zip (bgt_<layer>.gml files)."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load BGT surfaces (water, roads, terrain) used as plot exclusions."""
-    _ingest("bgt", path, area, force)
+    _ingest("bgt", path, area, force, allow_shrink)
 
 
 @ingest_app.command("signals")
 def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings or owners."),
                    path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals')."),
-                   force: bool = typer.Option(False, help=FORCE_HELP)) -> None:
+                   force: bool = typer.Option(False, help=FORCE_HELP),
+                   allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load an optional signal CSV (replaces earlier rows of that kind)."""
-    _ingest(f"signal:{kind}", path, None, force)
+    _ingest(f"signal:{kind}", path, None, force, allow_shrink)
 
 
 @ingest_app.command("raster")
@@ -300,7 +307,10 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
                                                      "as a Prefect task with retries, then run on the fetched config."),
             scale_out: Optional[bool] = typer.Option(None, "--scale-out/--single",
                                                      help="Detect and score per municipality on Dask (a LocalCluster, "
-                                                          "or dask.address); default: the config's dask.enabled.")) -> None:
+                                                          "or dask.address); default: the config's dask.enabled."),
+            allow_shrink: bool = typer.Option(False, "--allow-shrink",
+                                              help="For this run, accept inputs that remove more than "
+                                                   "ingest.max_shrink of a table's rows (ingest.allow_shrink).")) -> None:
     """Run the nightly Prefect flow once (ingest → detect → score → publish), offline in ephemeral mode.
 
     Incremental: inputs whose sha256 is unchanged are not reloaded, and detect/score are skipped when
@@ -312,7 +322,8 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
     prepare()
     try:
         res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
-                           area=area, dask=None if scale_out is None else {"enabled": scale_out}, fetch=fetch_area)
+                           area=area, dask=None if scale_out is None else {"enabled": scale_out}, fetch=fetch_area,
+                           allow_shrink=allow_shrink)
     except RuntimeError as exc:
         raise explain_start_failure(exc) or exc
     _print_publish(res["publish"])

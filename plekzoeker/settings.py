@@ -104,6 +104,22 @@ def validate_config(cfg: dict) -> dict:
     if area.get("polygon") is not None and not isinstance(area["polygon"], str):
         bad("area.polygon", area["polygon"], "must be the path of a GeoJSON polygon file in RD New")
     _validate_fetch(cfg.get("fetch") or {}, bad)
+    ing = cfg.get("ingest") or {}
+    known = {"allow_shrink", "max_shrink", "shrink_min_rows", "growth_warn_factor", "max_implausible_share",
+             "area_margin_m"}
+    for key in ing:
+        if key not in known:
+            bad("ingest", key, f"is not a key of ingest ({', '.join(sorted(known))})")
+    if not isinstance(ing.get("allow_shrink", False), bool):
+        bad("ingest.allow_shrink", ing["allow_shrink"], "must be true or false")
+    for key in ("max_shrink", "max_implausible_share"):
+        v = ing.get(key, 0.5)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            bad(f"ingest.{key}", v, "must be a share between 0 (exclusive) and 1")
+    for key, lo in (("shrink_min_rows", 0), ("area_margin_m", 0), ("growth_warn_factor", 1)):
+        v = ing.get(key, lo)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
+            bad(f"ingest.{key}", v, f"must be a number >= {lo}")
     acc = cfg["access"]
     for mode in acc["modes"]:
         if mode not in ("walk", "bike"):

@@ -6,6 +6,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..area import Area
+from ..db.guards import LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from .bag import _area_options
 
@@ -15,9 +16,11 @@ BGT_VLAK = TableSpec(
 )
 
 
-def load_bgt(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False) -> LoadStats:
+def load_bgt(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False,
+             policy: LoadPolicy | None = None) -> LoadStats:
     """Load a BGT GML zip into core.bgt_vlak atomically."""
     from .bgt_read import read_bgt  # the reader pulls in GDAL/osmium: import on use
     area = area or Area()
     return load_input(engine, "bgt", path, {BGT_VLAK: lambda: read_bgt(path, area=area)},
-                      options={"area": _area_options(area)}, force=force)
+                      options={"area": _area_options(area)}, force=force,
+                      policy=(policy or LoadPolicy()).for_area(area))

@@ -6,6 +6,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..area import Area
+from ..db.guards import LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from .bag import _area_options
 
@@ -19,9 +20,11 @@ PERCEEL = TableSpec(
 )
 
 
-def load_brk(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False) -> LoadStats:
+def load_brk(engine: sa.Engine, path: str | Path, area: Area | None = None, force: bool = False,
+             policy: LoadPolicy | None = None) -> LoadStats:
     """Load parcels (GML or GPKG) into core.perceel atomically."""
     from .brk_read import read_perceel  # the reader pulls in GDAL/osmium: import on use
     area = area or Area()
     return load_input(engine, "brk", path, {PERCEEL: lambda: read_perceel(path, area=area)},
-                      options={"area": _area_options(area)}, force=force)
+                      options={"area": _area_options(area)}, force=force,
+                      policy=(policy or LoadPolicy()).for_area(area))

@@ -10,18 +10,23 @@ import sqlalchemy as sa
 from shapely import points
 
 from ..area import Area
+from ..db.guards import LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from .bag import _area_options
 
-NODE = TableSpec(table="network_node", columns=("node_id", "input_id"), geom_kind="point", id_column="node_id")
+# Guards: OSM rows outside the RD New domain (an extract reaching into Germany or Belgium) are kept with a
+# warning, not rejected, since edges reference nodes; a file mostly outside the Netherlands is refused.
+# The reader itself drops what lies outside the area, with a warning saying the share dropped.
+NODE = TableSpec(table="network_node", columns=("node_id", "input_id"), geom_kind="point", id_column="node_id",
+                 extent="warn")
 EDGE = TableSpec(table="network_edge",
                  columns=("u", "v", "length_m", "highway", "walk", "bike", "oneway_bike", "osm_way_id", "input_id"),
                  geom_kind="linestring", checks=(("length_m IS NULL OR length_m < 0", "edge without a length"),),
-                 indexes=("(u)", "(v)"))
+                 indexes=("(u)", "(v)"), extent="warn")
 POI = TableSpec(table="poi", columns=("category", "name", "osm_id", "tags", "input_id"), geom_kind="point",
-                indexes=("(category)",), required=False)
+                indexes=("(category)",), required=False, extent="warn")
 LANDUSE = TableSpec(table="landuse", columns=("osm_id", "key", "value", "input_id"), geom_kind="multipolygon",
-                    indexes=("(key, value)",), required=False)
+                    indexes=("(key, value)",), required=False, extent="warn")
 
 
 def categories_from_config(cfg: dict) -> dict[str, list[str]]:
@@ -30,7 +35,7 @@ def categories_from_config(cfg: dict) -> dict[str, list[str]]:
 
 
 def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str]] | None = None,
-             area: Area | None = None, force: bool = False) -> LoadStats:
+             area: Area | None = None, force: bool = False, policy: LoadPolicy | None = None) -> LoadStats:
     """Read an .osm.pbf / .osm file with pyosmium and load graph, POIs and land use atomically."""
     from .osm_read import read_osm  # the reader pulls in GDAL/osmium: import on use
     area = area or Area()
@@ -56,4 +61,5 @@ def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str
         yield data().landuse
 
     return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse},
-                      options={"area": _area_options(area), "categories": categories}, force=force)
+                      options={"area": _area_options(area), "categories": categories}, force=force,
+                      policy=(policy or LoadPolicy()).for_area(area))

@@ -44,7 +44,9 @@ Output (``OsmData``)
 Area filter: with ``area.bbox`` and/or ``area.polygon`` only edges, POIs and land-use polygons
 that *intersect* ``area.mask()`` are kept (not clipped), tested after projecting; graph nodes
 follow the kept edges. A municipality-only ``Area`` filters nothing (OSM carries no municipality
-code): pass a polygon or bbox for that.
+code): pass a polygon or bbox for that. What the filter drops is logged as a warning with its share
+(an extract much larger than the area, or one of another region, shows up there); a file with no
+street inside the area is refused.
 
 Street graph rules (osmnx-like, adapted to Dutch traffic rules; see ``classify_way``)
 ---------------------------------------------------------------------------------------
@@ -780,12 +782,17 @@ def read_osm(
     mask = area.mask() if area is not None else None
     if mask is not None:
         shapely.prepare(mask)
+        read = {"street edges": len(edges), "POIs": len(pois), "land-use areas": len(landuse)}
         edges = edges[shapely.intersects(mask, edges.geometry.values)].reset_index(drop=True)
         if edges.empty:
             raise SourceError(p, "no streets found inside the requested area")
         nodes = _nodes_for_edges(nodes, edges)
         pois = pois[shapely.intersects(mask, pois.geometry.values)].reset_index(drop=True)
         landuse = landuse[shapely.intersects(mask, landuse.geometry.values)].reset_index(drop=True)
+        dropped = {k: n - m for (k, n), m in zip(read.items(), (len(edges), len(pois), len(landuse))) if n - m}
+        if dropped:
+            log.warning("%s: outside the area, dropped %s", p, ", ".join(
+                f"{d:,} of {read[k]:,} {k} ({d / read[k]:.0%})" for k, d in dropped.items()))
 
     log.info("%s: %d graph nodes, %d edges, %d POIs, %d land-use areas",
              p, len(nodes), len(edges), len(pois), len(landuse))

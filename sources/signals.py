@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from ..db.guards import LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from ..errors import SourceError
 
@@ -32,11 +33,16 @@ KEY_CHECK = (
     "(coalesce(postcode ~ '^[0-9]{4}[A-Z]{2}$', false) AND huisnummer IS NOT NULL))",
     "neither a 16-digit verblijfsobject_id nor postcode (1234AB) + huisnummer",
 )
+# Plausibility (plekzoeker/db/guards.py): nobody became vacant or was listed tomorrow (one day of slack for
+# time zones). A verblijfsobject_id starts with its municipality code; with a municipality as the area, an id
+# of another municipality can never match a unit (BAG is read with the same prefix filter), so it is rejected.
+FUTURE_SINCE = ("since > current_date + 1", "date (vacant_since / listed_since) in the future")
 SIGNAL = TableSpec(
     table="signal",
     columns=("kind", "verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging", "since", "value",
              "source_file", "input_id"),
     geometry=None, checks=(KEY_CHECK,), partition="kind",
+    plausible=(FUTURE_SINCE,), municipality="left(verblijfsobject_id, 4)",
 )
 OWNER = TableSpec(
     table="owner",
@@ -47,6 +53,8 @@ OWNER = TableSpec(
             (f"owner_kind NOT IN ({', '.join(repr(k) for k in OWNER_KINDS)})",
              f"owner_kind must be one of {', '.join(OWNER_KINDS)}")),
     private=("owner_name",),
+    municipality="CASE WHEN coalesce(verblijfsobject_id, pand_id) ~ '^[0-9]{16}$' "
+                 "THEN left(coalesce(verblijfsobject_id, pand_id), 4) END",
 )
 
 
@@ -113,12 +121,15 @@ def owner_chunks(path: Path) -> Iterator[pd.DataFrame]:
         yield out
 
 
-def load_signal(engine: sa.Engine, kind: str, path: str | Path, force: bool = False) -> LoadStats:
-    """Load one optional signal CSV (``kind`` in SCHEMAS or ``owners``); replaces that kind's rows."""
+def load_signal(engine: sa.Engine, kind: str, path: str | Path, force: bool = False,
+                policy: LoadPolicy | None = None) -> LoadStats:
+    """Load one optional signal CSV (``kind`` in SCHEMAS or ``owners``); replaces that kind's rows.
+
+    ``policy`` (with the area, for the municipality check) guards the load, see plekzoeker/db/guards.py."""
     p = Path(path)
     if kind == "owners":
-        return load_input(engine, "owners", p, {OWNER: lambda: owner_chunks(p)}, force=force)
+        return load_input(engine, "owners", p, {OWNER: lambda: owner_chunks(p)}, force=force, policy=policy)
     if kind not in SCHEMAS:
         raise SourceError(p, f"unknown signal kind {kind!r}; use one of {', '.join([*SCHEMAS, 'owners'])}")
     return load_input(engine, f"signal:{kind}", p, {SIGNAL: lambda: signal_chunks(kind, p)},
-                      options={"partition": kind}, force=force)
+                      options={"partition": kind}, force=force, policy=policy)

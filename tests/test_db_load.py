@@ -5,6 +5,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from shapely import affinity
 from shapely.geometry import Point, Polygon, box
 
 from plekzoeker.db.load import TableSpec, load_input
@@ -13,8 +14,12 @@ from plekzoeker.sources.bag import PAND
 from plekzoeker.sources.signals import load_signal
 
 
+NL = (150_000, 450_000)  # somewhere in the Netherlands: the loader's extent guard refuses (0, 0) in RD New
+
+
 def pand_frame(ids, geoms=None):
     geoms = geoms or [box(i * 10, 0, i * 10 + 8, 8) for i in range(len(ids))]
+    geoms = [affinity.translate(g, *NL) for g in geoms]
     return gpd.GeoDataFrame({"identificatie": ids, "status": ["Pand in gebruik"] * len(ids), "bouwjaar": [2000] * len(ids),
                              "documentdatum": [None] * len(ids), "begingeldigheid": [None] * len(ids)},
                             geometry=geoms, crs=28992)
@@ -127,7 +132,7 @@ def test_arrays_dates_nulls_roundtrip(db, tmp_path):
         "openbare_ruimte": ["Straat, met komma", None], "huisnummer": pd.array([1, None], dtype="Int64"),
         "huisletter": [None, None], "toevoeging": [None, ""], "postcode": ["0001AA", None], "woonplaats": ["Dorp", None],
         "documentdatum": [dt.date(2020, 5, 17), None], "begingeldigheid": [pd.Timestamp("2021-01-02"), None],
-    }, geometry=[Point(1, 2), Point(3, 4)], crs=28992)
+    }, geometry=[Point(NL[0] + 1, NL[1] + 2), Point(NL[0] + 3, NL[1] + 4)], crs=28992)
     load_input(db, "test-vbo", src_file(tmp_path), {VERBLIJFSOBJECT: lambda: [frame]})
     with db.connect() as c:
         rows = c.execute(sa.text("SELECT pand_ids, gebruiksdoelen, oppervlakte, openbare_ruimte, toevoeging, documentdatum, "

@@ -8,7 +8,9 @@ One load of one input file is one transaction:
    PostgreSQL's binary COPY format, built column-wise with numpy/Arrow (no text parsing on the server);
 3. validate in SQL: reject rows with malformed identifiers (kept in ``meta.reject`` with the reason),
    drop duplicate identifiers (counted), repair invalid geometries with ``ST_MakeValid`` (counted),
-   refuse an empty result;
+   refuse an empty result; then the plausibility guards (``guards.py``: extent in RD New and the area,
+   implausible rows, duplicate geometries at scale, the shrink guard against the current rows) reject
+   rows or refuse the file;
 4. build the indexes, then rename ``core.<table>`` away and the staging table into its place, and
    drop the old one; ``meta.input`` is marked done.
 
@@ -49,6 +51,7 @@ from psycopg import sql
 from ..errors import SourceError
 from ..faults import checkpoint
 from ..progress import Progress
+from .guards import LoadPolicy, guard_rows, guard_shrink
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,12 @@ class TableSpec:
     partition: str | None = None    # replace only rows with this column = the load's partition value
     required: bool = True           # an empty result refuses the whole load
     schema: str = "core"            # where the table lives (core for inputs, result for stage outputs)
+    # plausibility guards of a load (plekzoeker/db/guards.py); stage outputs (replace_tables) are not guarded
+    extent: str | None = "reject"   # rows outside the RD New domain / the area: "reject" them, or "warn" (kept)
+    plausible: tuple[tuple[str, str], ...] = ()  # (SQL condition true for an implausible row, reason)
+    municipality: str | None = None  # SQL: a row's 4-digit municipality code (area check, shrink per municipality)
+    duplicate_geometry: bool = True  # refuse a file where most rows share one geometry
+    shrink_guard: bool = True       # refuse a load that removes more than ingest.max_shrink of the rows
 
     @property
     def qualified(self) -> str:
@@ -84,6 +93,7 @@ class LoadStats:
     rejected: int = 0
     repaired: int = 0
     duplicates: int = 0
+    implausible: int = 0            # of the rejected: rows failing a plausibility guard
     seconds: float = 0.0
     skipped: bool = False
     per_table: dict[str, int] = field(default_factory=dict)
@@ -664,11 +674,13 @@ def already_loaded(engine: sa.Engine, kind: str, sha: str, options: dict) -> boo
 
 def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, stats: LoadStats, label: str,
                          path: Path | None, partition: str | None = None, post_sql=None,
-                         after_copy: Callable[[], None] | None = None) -> None:
+                         after_copy: Callable[[], None] | None = None, policy: LoadPolicy | None = None) -> None:
     """COPY every target into its staging table, validate, run ``post_sql``, then swap all (one transaction).
 
-    ``after_copy()`` runs once every table is loaded and validated: the client is idle while the
-    server builds the indexes (single-threaded GiST builds)."""
+    With ``policy`` (every input load) the plausibility guards run on each validated staging table
+    before anything is swapped (plekzoeker/db/guards.py). ``after_copy()`` runs once every table is
+    loaded and validated: the client is idle while the server builds the indexes (single-threaded GiST
+    builds)."""
     cur.execute("SET LOCAL lock_timeout = '10min'")
     for spec, chunks in targets.items():
         staging = sql.SQL("raw.{}").format(sql.Identifier(_staging_name(spec, tag)))
@@ -702,13 +714,20 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
         t_copy = time.perf_counter()
         _validate(cur, staging, spec, tag, stats)
         _make_unique(cur, spec, tag, stats)
+        if policy is not None:
+            guard_rows(cur, staging, spec, tag, stats, policy, path or label)
         checkpoint(f"validate:{spec.table}")
         log.debug("%s: COPY %d rows %.2fs, validate %.2fs", spec.table, n_table, t_copy - t_start,
                   time.perf_counter() - t_copy)
         cur.execute(sql.SQL("SELECT count(*) FROM {s}").format(s=staging))
         kept = cur.fetchone()[0]
         if kept == 0 and spec.required:
-            raise SourceError(path or label, f"no usable {spec.table} rows (read {n_table}); nothing was changed")
+            in_area = " in the area" if policy is not None and policy.area is not None else ""
+            hint = "; is this the file for the area?" if in_area and n_table == 0 else ""
+            raise SourceError(path or label, f"no usable {spec.table} rows{in_area} (read {n_table}){hint}; "
+                                             "nothing was changed")
+        if policy is not None:
+            guard_shrink(cur, staging, spec, policy, path or label, partition)
         stats.per_table[spec.table] = kept
         stats.rows_out += kept
     if after_copy is not None:
@@ -765,12 +784,16 @@ def _analyze(engine: sa.Engine, specs) -> None:
 
 def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[TableSpec, ChunkSource],
                options: dict | None = None, force: bool = False,
-               post_sql: Callable[[object, int], None] | None = None) -> LoadStats:
+               post_sql: Callable[[object, int], None] | None = None,
+               policy: LoadPolicy | None = None) -> LoadStats:
     """Load one input file into one or more core tables atomically (see module docstring).
 
     ``targets`` maps each table spec to a zero-argument callable returning the reader's chunks.
     ``post_sql(cursor, input_id)`` may run extra statements inside the same transaction before the swap.
+    ``policy``: the plausibility guards' limits and the load's area (default: ``LoadPolicy()``, the
+    defaults of config/default.yaml; the guards always run).
     """
+    policy = policy or LoadPolicy()
     p = Path(path)
     if not p.exists():
         raise SourceError(p, "file not found")
@@ -802,7 +825,7 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
 
     def work(cur) -> None:
         _stage_validate_swap(cur, targets, stats.input_id, stats, kind, p, options.get("partition"), post_sql,
-                             after_copy=hasher.start if hasher else None)
+                             after_copy=hasher.start if hasher else None, policy=policy)
         digest, nbytes = hasher.result() if hasher else (sha, size)
         stats.seconds = time.perf_counter() - t0
         cur.execute(

@@ -1,0 +1,292 @@
+"""Plausibility guards: a readable file with wrong data must not replace good data.
+
+``load_input`` runs these on every validated staging table, inside the load's transaction and
+before the swap, so a refusal (``SourceError``, one line naming the file) rolls the whole load back
+and ``core.*`` keeps the previous data:
+
+1. **Extent.** Every geometry must touch the RD New domain of the Netherlands (``RD_DOMAIN``: the
+   domain in which RDNAPTRANS™ defines RD coordinates, -7 000 < x < 300 000, 289 000 < y < 629 000)
+   and, when the area has a bbox or polygon, its box widened by ``area_margin_m``.
+2. **Row rules** of the source (``TableSpec.plausible``: floor area 0 or absurd, a date in the
+   future, ...) and, for identifiers that carry a municipality code (``TableSpec.municipality``),
+   "another municipality than the area".
+3. **Duplicate geometries at scale**: most rows sharing one geometry (or, for polygons, most rows
+   sharing theirs with another row) is a broken export.
+4. **Shrink guard** (after the rest, on the rows that would be swapped in): a load that would remove
+   more than ``max_shrink`` of the current rows of a table (counted inside the load's area; per
+   municipality too, for tables whose rows carry one) is refused with the before/after counts unless
+   ``allow_shrink``; growth beyond ``growth_warn_factor`` only warns.
+
+Why this is correct. Each row rule is *certain*: a row failing it cannot be right (a Dutch building
+is not in the North Sea, a unit has at least 1 m² and at most the BAG catalogue's 999 999 m², nobody
+became vacant tomorrow). A rule failing for more than ``max_implausible_share`` of the rows means
+the file as a whole is wrong (another CRS, another municipality's register), and loading the rest
+would replace good data with a fragment: the file is refused, with what the failing rows look like
+(``describe_extent`` recognises lon/lat degrees labelled RD New, swapped axes, Web Mercator and UTM
+metres). Below that share the failing rows are rejected into ``meta.reject`` with the reason, like
+malformed identifiers; tables whose rows depend on each other (the OSM graph) warn instead. The
+shrink guard compares like with like: the current rows inside the new load's area (its municipality,
+its bbox, its partition), so narrowing the area on purpose is not a shrink, and a first load (no
+current rows) or a table smaller than ``shrink_min_rows`` is not guarded. Duplicates are judged on a
+seeded sample of at most ~20 000 rows: a share above one half is found in such a sample with
+certainty for all practical purposes, at a fixed cost however large the table.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from psycopg import sql
+
+from ..area import Area
+from ..errors import SourceError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .load import LoadStats, TableSpec
+
+log = logging.getLogger(__name__)
+
+RD_DOMAIN = (-7000.0, 289000.0, 300000.0, 629000.0)  # minx, miny, maxx, maxy (RDNAPTRANS™ domain, EPSG:28992)
+SAMPLE_ROWS = 20_000  # duplicate geometries are judged on a sample of about this many rows
+SQL_FILE = Path(__file__).with_name("guards.sql")
+
+
+@dataclass(frozen=True)
+class LoadPolicy:
+    """How strict a load is (config section ``ingest``; defaults as in config/default.yaml)."""
+
+    allow_shrink: bool = False
+    max_shrink: float = 0.5
+    shrink_min_rows: int = 20
+    growth_warn_factor: float = 10.0
+    max_implausible_share: float = 0.5
+    area_margin_m: float = 1000.0
+    area: Area | None = None
+
+    @classmethod
+    def from_config(cls, cfg: dict, allow_shrink: bool | None = None) -> "LoadPolicy":
+        """The policy of a config (validated by settings.validate_config); ``allow_shrink`` overrides its key."""
+        ing = cfg.get("ingest") or {}
+        keys = ("allow_shrink", "max_shrink", "shrink_min_rows", "growth_warn_factor", "max_implausible_share",
+                "area_margin_m")
+        policy = cls(**{k: ing[k] for k in keys if ing.get(k) is not None})
+        return replace(policy, allow_shrink=True) if allow_shrink else policy
+
+    def for_area(self, area: Area | None) -> "LoadPolicy":
+        return replace(self, area=area if area is not None and not area.is_empty else None)
+
+
+@cache
+def _statements() -> dict[str, str]:
+    text = SQL_FILE.read_text()
+    parts = re.split(r"^-- name: (\w+)\n", text, flags=re.M)
+    return {name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2])}
+
+
+def _stmt(name: str, **parts: sql.Composable) -> sql.Composed:
+    return sql.SQL(_statements()[name]).format(**parts)
+
+
+def _envelope(box: tuple[float, float, float, float]) -> sql.Composed:
+    return sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 28992)").format(*(sql.Literal(float(v)) for v in box))
+
+
+def _fmt_range(lo: float, hi: float) -> str:
+    return f"{lo:.6g}..{hi:.6g}" if max(abs(lo), abs(hi)) < 1000 else f"{lo:.0f}..{hi:.0f}"
+
+
+def extent_text(box: tuple[float, float, float, float]) -> str:
+    minx, miny, maxx, maxy = box
+    return f"x {_fmt_range(minx, maxx)}, y {_fmt_range(miny, maxy)}"
+
+
+def describe_extent(box: tuple[float, float, float, float]) -> str | None:
+    """What coordinates in ``box`` (minx, miny, maxx, maxy, labelled EPSG:28992) look like, in words, when
+    they look like a known other CRS; None otherwise."""
+    minx, miny, maxx, maxy = box
+    where = extent_text(box)
+
+    def within(lo_x, hi_x, lo_y, hi_y) -> bool:
+        return lo_x <= minx and maxx <= hi_x and lo_y <= miny and maxy <= hi_y
+
+    if within(3, 8, 50, 54):
+        return f"coordinates look like lon/lat degrees ({where}) but the file says EPSG:28992 (RD New)"
+    if within(50, 54, 3, 8):
+        return f"coordinates look like lat/lon degrees with the axes swapped ({where}) but the file says EPSG:28992"
+    if within(300_000, 900_000, 6_400_000, 7_200_000):
+        return f"coordinates look like Web Mercator metres (EPSG:3857; {where}) but the file says EPSG:28992"
+    if within(400_000, 900_000, 5_500_000, 6_000_000):
+        return f"coordinates look like UTM zone 31N metres (EPSG:25831/32631; {where}) but the file says EPSG:28992"
+    return None
+
+
+def _area_box(policy: LoadPolicy) -> tuple[float, float, float, float] | None:
+    mask = policy.area.mask() if policy.area is not None else None
+    return tuple(mask.bounds) if mask is not None and not mask.is_empty else None
+
+
+def _reject(cur, staging: sql.Composed, spec: "TableSpec", tag: int, cond: sql.Composable, reason: str) -> int:
+    ref = sql.SQL("{}::text").format(sql.Identifier(spec.id_column)) if spec.id_column else sql.SQL("NULL")
+    cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
+                        "(to_jsonb(t) - %s::text[])::text FROM {t} t WHERE {c}").format(ref=ref, t=staging, c=cond),
+                (tag, f"{spec.table}: {reason}", list(spec.private)))
+    cur.execute(sql.SQL("DELETE FROM {t} WHERE {c}").format(t=staging, c=cond))
+    return cur.rowcount
+
+
+def _row_checks(spec: "TableSpec", policy: LoadPolicy) -> list[tuple[str, sql.Composable, str, bool]]:
+    """(name, SQL condition true for a failing row, reason, geometric) in the order they are judged."""
+    checks: list[tuple[str, sql.Composable, str, bool]] = []
+    if spec.geometry and spec.extent:
+        g = sql.Identifier(spec.geometry)
+        lo_x, lo_y, hi_x, hi_y = RD_DOMAIN
+        checks.append(("rd", sql.SQL("NOT ({} && {})").format(g, _envelope(RD_DOMAIN)),
+                       f"geometry outside the RD New domain of the Netherlands (x {lo_x:.0f}..{hi_x:.0f}, "
+                       f"y {lo_y:.0f}..{hi_y:.0f})", True))
+        box = _area_box(policy)
+        if box is not None:
+            m = policy.area_margin_m
+            wide = (box[0] - m, box[1] - m, box[2] + m, box[3] + m)
+            checks.append(("area", sql.SQL("NOT ({} && {})").format(g, _envelope(wide)),
+                           f"geometry more than {m:.0f} m outside the area (bbox {', '.join(f'{v:.0f}' for v in box)})",
+                           True))
+    if spec.municipality and policy.area is not None and policy.area.municipality:
+        gm = policy.area.municipality
+        checks.append(("municipality", sql.SQL("({m}) IS NOT NULL AND ({m}) <> {gm}").format(
+            m=sql.SQL(spec.municipality), gm=sql.Literal(gm)),
+            f"identifier of another municipality than the area GM{gm}", False))
+    for n, (cond, reason) in enumerate(spec.plausible):  # internal constant SQL, never user input
+        checks.append((f"rule{n}", sql.SQL(f"coalesce({cond}, false)"), reason, False))
+    return checks
+
+
+def guard_rows(cur, staging: sql.Composed, spec: "TableSpec", tag: int, stats: "LoadStats", policy: LoadPolicy,
+               path: str | Path) -> None:
+    """Checks 1-3 on a validated staging table: reject failing rows, or refuse the file (SourceError)."""
+    checks = _row_checks(spec, policy)
+    kept = None
+    if checks:
+        counts = sql.SQL(", ").join(sql.SQL("count(*) FILTER (WHERE {})").format(c) for _, c, _, _ in checks)
+        cur.execute(sql.SQL("SELECT count(*), {} FROM {}").format(counts, staging))
+        total, *hits = cur.fetchone()
+        for (name, cond, reason, geometric), hit in zip(checks, hits):
+            if not hit:
+                continue
+            if hit > policy.max_implausible_share * total:
+                raise SourceError(path, _refusal(cur, staging, spec, cond, reason, geometric, hit, total, policy))
+        for (name, cond, reason, geometric), hit in zip(checks, hits):
+            if not hit:
+                continue
+            if geometric and spec.extent == "warn":
+                log.warning("%s: %d of %d %s rows (%.0f %%): %s (kept)", path, hit, total, spec.table,
+                            100 * hit / total, reason)
+                continue
+            n = _reject(cur, staging, spec, tag, cond, reason)
+            total -= n
+            if n:
+                log.warning("%s: %d row(s) rejected: %s (see meta.reject, input %s)", spec.table, n, reason, tag)
+                stats.rejected += n
+                stats.implausible += n
+        kept = total
+    if spec.geometry and spec.duplicate_geometry:
+        if kept is None:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(staging))
+            kept = cur.fetchone()[0]
+        _guard_duplicates(cur, staging, spec, kept, policy, path)
+
+
+def _refusal(cur, staging, spec, cond, reason, geometric, hit, total, policy) -> str:
+    share = f"{hit:,} of {total:,} {spec.table} rows"
+    limit = f"more than the {policy.max_implausible_share:.0%} ingest.max_implausible_share allows"
+    if geometric:
+        cur.execute(_stmt("extent_failing", g=sql.Identifier(spec.geometry), t=staging, cond=cond))
+        box = cur.fetchone()
+        box = tuple(box) if box and box[0] is not None else None
+        seen = describe_extent(box) if box else None
+        if seen:
+            return f"{seen}: {share} lie outside the Netherlands; nothing was changed"
+        where = f" (coordinates {extent_text(box)})" if box else ""
+        return f"{share}{where}: {reason.removeprefix('geometry ')}; is this the right file? nothing was changed"
+    return f"{share}: {reason} ({limit}): the file looks wrong; nothing was changed"
+
+
+def _guard_duplicates(cur, staging, spec, kept: int, policy, path) -> None:
+    if kept < 10:
+        return
+    pct = min(100.0, 100.0 * SAMPLE_ROWS / kept)
+    cur.execute(_stmt("largest_geometry_groups", t=staging, g=sql.Identifier(spec.geometry)), {"pct": pct})
+    sampled, largest, shared = (int(v) for v in cur.fetchone())
+    if sampled < 10:
+        return
+    limit = policy.max_implausible_share * sampled
+    if largest > limit:
+        raise SourceError(path, f"{largest:,} of {sampled:,} {'sampled ' if pct < 100 else ''}{spec.table} rows have "
+                                f"one and the same geometry: a broken export; nothing was changed")
+    if spec.geom_kind == "multipolygon" and shared > limit:
+        raise SourceError(path, f"{shared:,} of {sampled:,} {'sampled ' if pct < 100 else ''}{spec.table} rows share "
+                                f"their geometry with another row: a broken export; nothing was changed")
+
+
+def _scope(spec: "TableSpec", policy: LoadPolicy, partition: str | None) -> tuple[sql.Composable, str]:
+    """The rows of a table the shrink guard compares (the load's area / partition), and its name."""
+    conds: list[sql.Composable] = []
+    names: list[str] = []
+    if spec.partition and partition is not None:
+        conds.append(sql.SQL("{} = {}").format(sql.Identifier(spec.partition), sql.Literal(partition)))
+        names.append(f"{spec.partition} {partition}")
+    area = policy.area
+    if area is not None and area.municipality and spec.municipality:
+        conds.append(sql.SQL("({}) = {}").format(sql.SQL(spec.municipality), sql.Literal(area.municipality)))
+        names.append(f"GM{area.municipality}")
+    box = _area_box(policy)
+    if box is not None and spec.geometry:
+        conds.append(sql.SQL("{} && {}").format(sql.Identifier(spec.geometry), _envelope(box)))
+        names.append("the area's bbox")
+    cond = sql.SQL(" AND ").join(conds) if conds else sql.SQL("true")
+    return cond, (" in " + ", ".join(names)) if names else ""
+
+
+def guard_shrink(cur, staging: sql.Composed, spec: "TableSpec", policy: LoadPolicy, path: str | Path,
+                 partition: str | None) -> None:
+    """Check 4: refuse a load that would remove more than ``max_shrink`` of the current rows."""
+    if not spec.shrink_guard:
+        return
+    current = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
+    cond, where = _scope(spec, policy, partition)
+    cur.execute(_stmt("count_where", t=current, cond=cond))
+    old = cur.fetchone()[0]
+    if old == 0:
+        return  # a first load (of this area)
+    cur.execute(_stmt("count_where", t=staging, cond=cond))
+    new = cur.fetchone()[0]
+    shrinking = [(f"core.{spec.table}{where}", old, new)] if _shrinks(old, new, policy) else []
+    if not shrinking and spec.municipality and not (policy.area and policy.area.municipality):
+        was, now = ({m: n for m, n in _fetch(cur, _stmt("count_by_municipality", m=sql.SQL(spec.municipality), t=t,
+                                                         cond=cond))} for t in (current, staging))
+        shrinking = [(f"core.{spec.table} in GM{m}", n, now.get(m, 0)) for m, n in sorted(was.items())
+                     if _shrinks(n, now.get(m, 0), policy)]
+    if shrinking:
+        what = "; ".join(f"{name}: {o:,} → {n:,} rows (−{1 - n / o:.0%})" for name, o, n in shrinking[:3])
+        more = f" and {len(shrinking) - 3} more" if len(shrinking) > 3 else ""
+        if policy.allow_shrink:
+            log.warning("%s: accepted with allow_shrink: %s%s", path, what, more)
+        else:
+            raise SourceError(path, f"would remove more than {policy.max_shrink:.0%} of the current rows ({what}{more}): "
+                                    "an export or download that stopped early? If the smaller file is right, load it "
+                                    "with --allow-shrink (nightly: ingest.allow_shrink: true); nothing was changed")
+    if old >= policy.shrink_min_rows and new > policy.growth_warn_factor * old:
+        log.warning("%s: core.%s%s grows from %d to %d rows (more than %gx): is this the file for the area?",
+                    path, spec.table, where, old, new, policy.growth_warn_factor)
+
+
+def _fetch(cur, stmt) -> list[tuple]:
+    cur.execute(stmt)
+    return cur.fetchall()
+
+
+def _shrinks(old: int, new: int, policy: LoadPolicy) -> bool:
+    return old >= policy.shrink_min_rows and new < (1 - policy.max_shrink) * old
