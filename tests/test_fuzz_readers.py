@@ -138,8 +138,10 @@ FEATURE = st.fixed_dictionaries({"type": st.just("Feature"), "geometry": GEOMETR
                                      ["identificatie", "bouwjaar", "status", "pand_identificatie", "oppervlakte",
                                       "gebruiksdoel", "huisnummer", "postcode"]), JSON | st.just("0221100000000001"),
                                      max_size=6) | JSON})
+LINKS = st.lists(st.fixed_dictionaries({"rel": st.sampled_from(["next", "self"]),
+                                        "href": JSON | st.just("http://127.0.0.1:9/bag/next")}) | JSON, max_size=3)
 PAGE = st.fixed_dictionaries({"type": st.just("FeatureCollection"), "features": st.lists(FEATURE, max_size=4),
-                              "links": JSON}) | JSON
+                              "links": LINKS | JSON}) | JSON
 
 
 class _Pages:

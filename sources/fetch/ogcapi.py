@@ -78,7 +78,12 @@ def iter_features(http: Http, api: str, collection: str, *, what: str, params: d
             yield f
         if on_page:
             on_page(len(body["features"]))
-        nxt = [lk.get("href") for lk in body.get("links") or [] if isinstance(lk, dict) and lk.get("rel") == "next"]
+        links = body.get("links") or []
+        if not isinstance(links, list):
+            raise FetchError(f"{what}: {host_of(url)} sent 'links' that is not a list ({type(links).__name__})")
+        nxt = [lk.get("href") for lk in links if isinstance(lk, dict) and lk.get("rel") == "next"]
+        if nxt and nxt[0] and not isinstance(nxt[0], str):
+            raise FetchError(f"{what}: {host_of(url)} sent a 'next' link whose href is not a URL")
         url = nxt[0] if nxt and nxt[0] else None
         if pages >= max_pages and url:
             raise FetchError(f"{what}: more than {max_pages} pages (fetch.max_pages); narrow the area")
