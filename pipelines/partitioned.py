@@ -40,7 +40,7 @@ from ..scoring.detect import (
     candidate_frame,
 )
 from ..scoring.partition import Part, network_buffer_m, owned, split_areas
-from ..scoring.plots import detect_plots
+from ..scoring.plots import find_plots
 from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, score_rows
 from ..scoring.score import compute_scores
 from ..scoring.vacancy import detect_vacant_buildings
@@ -203,12 +203,17 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
     pcfg = part_config(cfg, part)
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, pcfg, today=day)
-        plots = detect_plots(conn, pcfg, registered_rasters(engine))
+        plots, plot_excl = find_plots(conn, pcfg, registered_rasters(engine))
     cands = candidate_frame(buildings, plots, run_id)
     if len(cands):
         anchor = shapely.point_on_surface(cands.geometry.to_numpy())
         cands = cands[owned(part, cands["municipality"].to_numpy(), shapely.get_x(anchor), shapely.get_y(anchor))]
+    if len(plot_excl):   # a lost plot belongs to the part that owns its anchor point (as a candidate would)
+        xs = np.array([d["x"] for d in plot_excl["details"]], dtype=float)
+        ys = np.array([d["y"] for d in plot_excl["details"]], dtype=float)
+        plot_excl = plot_excl[owned(part, [d["municipality"] for d in plot_excl["details"]], xs, ys)]
     if len(excl):
+        excl = excl.reset_index(drop=True)
         pand_ids = [d["pand_id"] for d in excl["details"]]
         if part.grid is not None:
             with engine.connect() as conn:
@@ -218,6 +223,8 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
         else:
             keep = owned(part, [f"GM{p[:4]}" for p in pand_ids])
         excl = excl[keep]
+    if len(excl) or len(plot_excl):
+        excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True)
         excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
     else:
         excl = pd.DataFrame(columns=list(EXCLUSION.columns))
@@ -315,7 +322,8 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     main_mode = cfg["access"]["modes"][0]
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(
-            "SELECT candidate_key, kind, municipality, area_m2, confidence, geom FROM result.candidate "
+            "SELECT candidate_key, kind, municipality, area_m2, confidence, "
+            "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, geom FROM result.candidate "
             "ORDER BY candidate_key"), conn, geom_col="geom")
         dist = pd.DataFrame()
         if acc_src:

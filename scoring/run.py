@@ -31,7 +31,8 @@ SCORE = TableSpec(table="score", schema="result",
                            "excluded_reason", "run_id"),
                   geometry=None, id_column="candidate_key", required=False)
 
-CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, ST_X(access_point) AS x, "
+CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, "
+                  "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
                   "ST_Y(access_point) AS y, geom FROM result.candidate ORDER BY candidate_key")
 # rasters whose zonal statistics become criteria: kind -> {statistic: criterion}
 RASTER_CRITERIA = {"noise_lden": {"mean": "noise_lden_db", "max": "noise_lden_max_db"},

@@ -4,6 +4,8 @@ Decays (documented in the README):
 - distance criteria: 1 at or below ``threshold_m``, linear to 0 at ``cap_m``, 0 beyond or unreachable;
 - ``area``: area / ``area_full_m2`` capped at 1;
 - ``vacancy_confidence``: the confidence itself (vacant buildings only);
+- ``land_cover`` (plots): ``1 - land_cover_penalty`` of the plot (penalised land cover such as mown
+  grass or BGT groenvoorziening, see :mod:`plekzoeker.scoring.plots`); not applicable to buildings;
 - ``noise``: 1 at or below ``noise_good_db``, linear to 0 at ``noise_bad_db`` (mean Lden; only when a
   noise raster is registered);
 - ``residential``: straight-line distance to the nearest residential area, 1 within
@@ -70,6 +72,12 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     conf = pd.to_numeric(df["confidence"], errors="coerce").to_numpy(dtype=float)
     crit["vacancy_confidence"] = conf
     sub["vacancy_confidence"] = conf  # NaN for plots: criterion does not apply
+    if "land_cover_penalty" in df.columns:
+        pen = pd.to_numeric(df["land_cover_penalty"], errors="coerce").to_numpy(dtype=float)
+        plot = (df["kind"] == "undeveloped_plot").to_numpy() if "kind" in df.columns else np.isfinite(pen)
+        pen = np.where(plot & np.isnan(pen), 0.0, pen)      # a plot detected before penalties existed: none
+        crit["land_cover_penalty"] = pen
+        sub["land_cover"] = np.where(plot, np.clip(1.0 - pen, 0.0, 1.0), np.nan)  # NaN: buildings
     ctx = context if context is not None else pd.DataFrame(index=df.index)
     if noise is None and "noise_lden_db" in ctx.columns:
         noise = ctx["noise_lden_db"]
@@ -101,7 +109,7 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     return out.drop(columns=["municipality"])
 
 
-DIGITS = {"flood_depth_max_m": 2}       # decimals kept in criteria (default 1)
+DIGITS = {"flood_depth_max_m": 2, "land_cover_penalty": 4}       # decimals kept in criteria (default 1)
 CONTEXT_CRITERIA = ("noise_lden_max_db", "flood_depth_max_m", "dist_residential_m", "candidates_nearby")
 # hard_exclude key -> (criterion, reason); a candidate is excluded when the criterion is above the limit
 HARD_EXCLUDE = {"noise_lden_above_db": ("noise_lden_db", "mean noise Lden above {} dB"),

@@ -113,6 +113,7 @@ from pyproj import Transformer
 
 from plekzoeker.area import Area
 from plekzoeker.errors import SourceError
+from plekzoeker.sources.osm_tags import LANDUSE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -133,24 +134,6 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "social_services": ["amenity=social_facility", "amenity=community_centre"],
     "park": ["leisure=park"],
 }
-
-# (key, value or None for any value, exclusion) — first match wins.
-LANDUSE_RULES: tuple[tuple[str, str | None, bool], ...] = (
-    ("landuse", "cemetery", True),
-    ("amenity", "grave_yard", True),
-    ("landuse", "military", True),
-    ("landuse", "railway", True),
-    ("landuse", "reservoir", True),
-    ("landuse", "basin", True),
-    ("natural", "water", True),
-    ("natural", "wetland", True),
-    ("waterway", "riverbank", True),
-    ("water", None, True),
-    ("leisure", "nature_reserve", True),
-    ("boundary", "protected_area", True),
-    ("area:highway", None, True),
-    ("landuse", "residential", False),
-)
 
 WALK_HIGHWAYS = frozenset({
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",

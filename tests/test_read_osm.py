@@ -245,7 +245,7 @@ def test_landuse_polygons(data):
     lu = data.landuse.set_index("osm_id")
     assert sorted(zip(lu.index, lu.key, lu.value)) == sorted([
         ("w203", "natural", "water"), ("w204", "water", "canal"), ("w205", "landuse", "cemetery"),
-        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"),
+        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"), ("r300", "leisure", "park"),
     ])
     assert lu.loc["w207", "exclusion"] == False  # noqa: E712 - context class only
     assert lu.drop(index="w207").exclusion.all()
@@ -255,8 +255,11 @@ def test_landuse_polygons(data):
     cemetery = Polygon([rd(*n[i][:2]) for i in w[205][0]])
     assert lu.loc["w205"].geometry.symmetric_difference(cemetery).area < 0.01
     assert lu.loc["w205"].geometry.area == pytest.approx(cemetery.area, rel=1e-9)
-    # the park relation (leisure=park) is a POI, not an exclusion area; the untagged outer way neither
-    assert "r300" not in lu.index and "w202" not in lu.index
+    # the park relation (leisure=park) is a POI and a land-cover area (with its pond as a hole); the
+    # untagged outer way is neither
+    assert "w202" not in lu.index
+    assert ("r300", "park") in set(data.pois.set_index(["osm_id", "category"]).index)
+    assert lu.loc["r300"].geometry.geoms[0].interiors
 
 
 def test_broken_area_skipped_and_open_way_poi(tmp_path):

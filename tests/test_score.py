@@ -129,3 +129,23 @@ def test_flood_depth_hard_exclusion_and_combined_reasons():
     del cfg["score"]["hard_exclude"]["flood_depth_above_m"]
     out3 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
     assert pd.isna(out3.loc["a", "excluded_reason"])                        # limit not set: no exclusion
+
+
+def test_land_cover_subscore_for_plots_only():
+    cfg = _cfg({"stop": 1.0, "land_cover": 1.0})
+    cands = _cands().assign(land_cover_penalty=[None, None, 0.25])
+    out = compute_scores(cands, _dist(), None, cfg).set_index("candidate_key")
+    assert out.loc["c", "subscores"]["land_cover"] == 0.75
+    assert out.loc["c", "score"] == pytest.approx((0.0 + 0.75) / 2)      # stop unreachable: 0
+    assert "land_cover" not in out.loc["a", "weights"]                    # buildings: does not apply
+    assert out.loc["a", "score"] == 1.0
+
+
+def test_penalty_config_is_validated():
+    from plekzoeker.errors import ConfigError
+    with pytest.raises(ConfigError, match="penalise_osm.*not a land-use class"):
+        load_config(overrides={"plots": {"penalise_osm": {"landuse=farmyard": 0.5}}})
+    with pytest.raises(ConfigError, match=r"penalty in \(0, 1\]"):
+        load_config(overrides={"plots": {"penalise_bgt": {"begroeidterreindeel:groenvoorziening": 2}}})
+    with pytest.raises(ConfigError, match="also a hard exclusion"):
+        load_config(overrides={"plots": {"penalise_osm": {"leisure=park": 0.5}}})
