@@ -762,7 +762,7 @@ def _induced_subgraph(csr: sp.csr_array, ball: np.ndarray, pos: np.ndarray) -> s
 
 
 def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, categories: dict[str, dict],
-                 max_snap_m: float, direction: str = "to_poi") -> pd.DataFrame:
+                 max_snap_m: float, direction: str = "to_poi", coverage: dict | None = None) -> pd.DataFrame:
     """Distances for every candidate and category: one multi-source Dijkstra per category (plus the
     count searches).
 
@@ -771,6 +771,9 @@ def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, cat
     ``count_within`` counts the POIs within ``count_within_m`` (default ``threshold_m``).
     Returns candidate_key, mode, category, dist_m (float, NaN when missing), count_within (Int64, <NA>
     when the candidate does not snap), reason (None or the reason the distance is missing).
+    ``coverage``: when given, filled with this mode's counts: ``edges`` (directed, in the graph),
+    ``mode_edges`` (of the mode, as read), ``max_snap_m``, ``candidates_not_snapped`` and per category
+    ``{"pois", "snapped", "too_far"}``.
     """
     keys = candidates["candidate_key"].to_numpy()
     c_node, c_snap = snap(graph, candidates[["x", "y"]].to_numpy(dtype=np.float64), max_snap_m)
@@ -782,12 +785,18 @@ def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, cat
                  len(keys), max_snap_m)
     frames = []
     ws = _Workspace(graph)
+    if coverage is not None:
+        coverage.update({"edges": int(graph.csr.nnz), "mode_edges": int(graph.stats.get("mode_edges", 0)),
+                         "max_snap_m": float(max_snap_m), "candidates_not_snapped": n_nosnap, "categories": {}})
     for cat, spec in categories.items():
         m = p_cat == cat
         n_poi = int(m.sum())
-        if n_poi and (p_node[m] < 0).any():
+        n_far = int((p_node[m] < 0).sum())
+        if coverage is not None:
+            coverage["categories"][cat] = {"pois": n_poi, "snapped": n_poi - n_far, "too_far": n_far}
+        if n_far:
             log.info("%s access: %s: %d of %d POI(s) farther than %g m from the graph", graph.mode, cat,
-                     int((p_node[m] < 0).sum()), n_poi, max_snap_m)
+                     n_far, n_poi, max_snap_m)
         cw = spec.get("count_within_m", spec.get("threshold_m"))
         res = _access_snapped(graph, c_node, c_snap, p_node[m], p_snap[m], n_poi, float(spec["cap_m"]),
                               None if cw is None else float(cw), direction, ws)
