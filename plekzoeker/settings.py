@@ -105,9 +105,12 @@ def validate_config(cfg: dict) -> dict:
     for name, c in acc["categories"].items():
         if not NAME_RE.match(str(name)):
             bad("access.categories", name, "must be lower-case letters, digits and _ (it becomes dist_<name>_m)")
-        for tag in c.get("tags", []):
-            if not TAG_RE.match(str(tag)):
-                bad(f"access.categories.{name}.tags", tag, "must look like key=value (OSM tag)")
+        for k in ("tags", "unless"):
+            if not isinstance(c.get(k) or [], list):
+                bad(f"access.categories.{name}.{k}", c.get(k), "must be a list of key=value OSM tags")
+            for tag in c.get(k) or []:
+                if not TAG_RE.match(str(tag)):
+                    bad(f"access.categories.{name}.{k}", tag, "must look like key=value (OSM tag)")
         for k in ("threshold_m", "cap_m"):
             if not isinstance(c.get(k), (int, float)) or c[k] <= 0:
                 bad(f"access.categories.{name}.{k}", c.get(k), "must be a positive number of metres")

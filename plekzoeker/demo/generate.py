@@ -1676,7 +1676,10 @@ def poi_counts(osm: OsmCollector) -> dict[str, int]:
     for cat, rules in DEFAULT_CATEGORIES.items():
         n = 0
         for tags in objs:
-            if any(v in (tags.get(r.split("=")[0]) or "").split(";") for r in rules for v in [r.split("=", 1)[1]]):
+            def hit(r):
+                k, v = r.lstrip("!").split("=", 1)
+                return v in (tags.get(k) or "").split(";")
+            if any(hit(r) for r in rules if r[0] != "!") and not any(hit(r) for r in rules if r[0] == "!"):
                 n += 1
         out[cat] = n
     return out
