@@ -75,7 +75,8 @@ FROM result.candidate WHERE candidate_key = ANY(:keys) ORDER BY candidate_key
 """
 ENVELOPE = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)"
 PART_NODES_SQL = f"SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node WHERE geom && {ENVELOPE}"
-PART_EDGES_SQL = f"SELECT u, v, length_m, walk, bike, oneway_bike FROM core.network_edge WHERE geom && {ENVELOPE}"
+PART_EDGES_SQL = (f"SELECT u, v, length_m, walk, bike, oneway_bike, ST_AsBinary(geom) AS geom_wkb FROM core.network_edge "
+                  f"WHERE geom && {ENVELOPE}")
 PART_POIS_SQL = f"SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi WHERE geom && {ENVELOPE}"
 PAND_POINTS_SQL = """
 SELECT identificatie AS pand_id, ST_X(p) AS x, ST_Y(p) AS y
@@ -304,7 +305,7 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
         graph = build_graph(nodes, edges, mode=mode)
         cov[mode] = {}
         t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]),
-                         coverage=cov[mode])
+                         coverage=cov[mode], snap_to=acfg.get("snap_to", "edge"))
         tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
     access = pd.concat(tables, ignore_index=True)[list(ACCESS.columns)] if tables else \
         pd.DataFrame(columns=list(ACCESS.columns))

@@ -102,6 +102,8 @@ def validate_config(cfg: dict) -> dict:
     for mode in acc["modes"]:
         if mode not in ("walk", "bike"):
             bad("access.modes", mode, "must be walk or bike")
+    if acc.get("snap_to", "edge") not in ("edge", "node"):
+        bad("access.snap_to", acc.get("snap_to"), "must be edge or node")
     for name, c in acc["categories"].items():
         if not NAME_RE.match(str(name)):
             bad("access.categories", name, "must be lower-case letters, digits and _ (it becomes dist_<name>_m)")

@@ -47,7 +47,8 @@ def access_rows(access: pd.DataFrame) -> pd.DataFrame:
 
 def read_graph_tables(conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.read_sql(sa.text("SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node"), conn)
-    edges = pd.read_sql(sa.text("SELECT u, v, length_m, walk, bike, oneway_bike FROM core.network_edge"), conn)
+    edges = pd.read_sql(sa.text("SELECT u, v, length_m, walk, bike, oneway_bike, ST_AsBinary(geom) AS geom_wkb "
+                                "FROM core.network_edge"), conn)
     return nodes, edges
 
 
@@ -137,7 +138,8 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
             t0 = time.perf_counter()
             coverage["modes"][mode] = {}
             tables.append(access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats,
-                                       max_snap_m=float(acfg["max_snap_m"]), coverage=coverage["modes"][mode]))
+                                       max_snap_m=float(acfg["max_snap_m"]), coverage=coverage["modes"][mode],
+                                       snap_to=acfg.get("snap_to", "edge")))
             log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
                      time.perf_counter() - t0)
     log_coverage(coverage)
