@@ -136,3 +136,99 @@ def test_no_park_wood_garden_or_sports_ground_is_a_plot(db, tmp_path, delft):
     assert lawn_keys and all(k in cands for k in lawn_keys)
     for k in lawn_keys:
         assert cands[k]["land_cover_penalty"] == pytest.approx(0.5, abs=0.01)  # all lawn: 0.5 x share 1
+
+
+# osmnx 2.1.1's standard walk network filter (osmnx._overpass._get_network_filter("walk")), pinned so
+# the comparison does not depend on a private function; checked against the installed osmnx below.
+OSMNX_WALK = ('["highway"]["area"!~"yes"]["access"!~"private"]["highway"!~"abandoned|bus_guideway|construction|'
+              'cycleway|motor|no|planned|platform|proposed|raceway|razed|rest_area|services"]["foot"!~"no"]'
+              '["service"!~"private"]["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
+              '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]')
+
+
+def osmnx_walks(tags: dict, flt: str = OSMNX_WALK) -> bool:
+    """Whether a way passes an Overpass-style filter (``["k"]`` present, ``["k"!~"re"]`` absent or no match)."""
+    import re
+    for key, neg, rx in re.findall(r'\["([^"]+)"(?:(!~)"([^"]*)")?\]', flt):
+        v = tags.get(key)
+        if not neg and v is None:
+            return False
+        if neg and v is not None and re.search(rx, v):
+            return False
+    return True
+
+
+def test_osmnx_filter_is_the_installed_one():
+    osmnx_overpass = pytest.importorskip("osmnx._overpass")
+    if not hasattr(osmnx_overpass, "_get_network_filter"):
+        pytest.skip("this osmnx has no _get_network_filter")
+    assert osmnx_overpass._get_network_filter("walk") == OSMNX_WALK
+
+
+def test_walk_rules_versus_osmnx_on_the_schoemakerstraat_cycle_path(delft):
+    """The campus cycle path Schoemakerstraat (way 60544260, highway=cycleway, no foot tag) is walked by
+    plekzoeker (in NL a pedestrian may use the fietspad where there is no footpath) and dropped by
+    osmnx's walk network: between its two ends plekzoeker walks 175 m, osmnx's network needs ~5 km."""
+    import networkx as nx
+    import osmium
+    import osmium.filter
+
+    from plekzoeker.scoring.access import build_graph, nearest_distances
+    from plekzoeker.sources.osm_read import classify_way
+
+    osm, _ = delft
+    way = 60544260
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+    go = nx.Graph()                                   # osmnx's walk network, from the raw ways of the file
+    tags_of = {}
+    fp = (osmium.FileProcessor(str(DELFT), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+          .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)))
+    for w in fp:
+        t = {x.k: x.v for x in w.tags}
+        if "highway" not in t:
+            continue
+        if w.id == way:
+            tags_of[way] = t
+            ends = (w.nodes[0].ref, w.nodes[len(w.nodes) - 1].ref)
+        if not osmnx_walks(t):
+            continue
+        pts = [(n.ref, tr.transform(n.location.lon, n.location.lat)) for n in w.nodes if n.location.valid()]
+        for (a, p), (b, q) in zip(pts[:-1], pts[1:]):
+            go.add_edge(a, b, w=float(np.hypot(p[0] - q[0], p[1] - q[1])))
+    t = tags_of[way]
+    assert t["highway"] == "cycleway" and t["name"] == "Schoemakerstraat" and "foot" not in t
+    assert classify_way(t)[0] is True and not osmnx_walks(t)
+    d_osmnx = nx.shortest_path_length(go, *ends, weight="w")
+    e = osm.edges[osm.edges.osm_way_id == way]
+    length = float(e.length_m.sum())
+    xy = osm.nodes.set_index("node_id").loc[list(ends), ["x", "y"]].to_numpy()
+    g = build_graph(osm.nodes, osm.edges, mode="walk")
+    d_plek = nearest_distances(g, xy[1:], xy[:1], cap_m=10_000, max_snap_m=1.0).dist_m[0]
+    assert d_plek == pytest.approx(length, abs=0.01) and 170 < d_plek < 180
+    assert d_osmnx > 4500                              # osmnx: a detour of more than 4 km
+    # and the rule in general: every walkable cycleway of the file is one osmnx leaves out
+    cyc = osm.edges[(osm.edges.highway == "cycleway") & osm.edges.walk]
+    assert cyc.osm_way_id.nunique() > 100
+
+
+def test_coverage_names_the_category_of_far_away_pois(delft):
+    """The extract's route relations pull hundreds of bus stops from far outside the campus into the
+    data; the coverage report says they are stops and how many snapped, per mode."""
+    from plekzoeker.scoring.access import access_table, build_graph
+    from plekzoeker.scoring.run import category_specs
+
+    osm, cfg = delft
+    pois = pd.DataFrame({"category": osm.pois["category"], "x": osm.pois.geometry.x, "y": osm.pois.geometry.y})
+    xy = core_points(osm, 10)
+    cands = pd.DataFrame({"candidate_key": [f"c{i}" for i in range(len(xy))], "x": xy[:, 0], "y": xy[:, 1]})
+    cov = {}
+    for mode in ("walk", "bike"):
+        cov[mode] = {}
+        access_table(build_graph(osm.nodes, osm.edges, mode=mode), cands, pois, category_specs(cfg["access"]),
+                     max_snap_m=250.0, coverage=cov[mode])
+    stop = cov["walk"]["categories"]["stop"]
+    n_stops = int((pois.category == "stop").sum())
+    assert stop["pois"] == n_stops and stop["snapped"] + stop["too_far"] == n_stops and stop["too_far"] > n_stops / 2
+    assert cov["walk"]["categories"]["train_station"] == {"pois": 0, "snapped": 0, "too_far": 0}
+    assert cov["walk"]["snap_to"] == "edge" and cov["walk"]["edges"] > 0
+    assert cov["bike"]["edges"] != cov["walk"]["edges"]
