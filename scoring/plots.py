@@ -131,9 +131,8 @@ def plot_exclusions(res: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     cols = ["candidate_key", "kind", "reason", "details"]
     min_area = cfg["plots"]["min_area_m2"]
     rows = []
-    for _, r in res.iterrows():
-        if r["outcome"] == "usable" or r["area"] < min_area:
-            continue
+    lost = res[(res["outcome"] != "usable") & (res["area"] >= min_area)]
+    for _, r in lost.iterrows():
         rem = [x for x in r["removed"] if x["removed"] not in ("bag:pand", "bgt:pand")]
         cut = [x for x in rem if not str(x["removed"]).startswith("narrower than")]
         if not cut:
