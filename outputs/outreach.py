@@ -427,7 +427,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
-               muted_statuses: Iterable[str] = HIDE_DEFAULT) -> None:
+               muted_statuses: Iterable[str] = HIDE_DEFAULT, about_extra: Iterable[str] = ()) -> None:
     """A formatted workbook: sheet 'candidates' (filter, frozen header, status drop-down) and 'about'.
 
     Rows of gone candidates and of ``muted_statuses`` are set in grey italics."""
@@ -490,13 +490,21 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
     about.append([f"published_at: {published_at}"])
     for line in ABOUT:
         about.append([line])
+    extra = list(about_extra)
+    if extra:
+        about.append([])
+        about.append(["Data coverage of this run:"])
+        for line in extra:
+            about.append([line])
     about.column_dimensions["A"].width = 140
     _replace_atomic(lambda tmp: wb.save(tmp), path, PRIVATE_MODE if "owner_name" in cols else PUBLIC_MODE)
 
 
-def write_lists(df: pd.DataFrame, outdir: Path, opts: ListOptions, published_at: str) -> dict[str, int]:
+def write_lists(df: pd.DataFrame, outdir: Path, opts: ListOptions, published_at: str,
+                about_extra: Iterable[str] = ()) -> dict[str, int]:
     """``outreach_<GMxxxx>.xlsx`` and ``.csv`` per municipality (``outreach_unknown`` for rows without
-    one); returns rows per file."""
+    one); returns rows per file. ``about_extra``: lines for the 'about' sheet (the data coverage)."""
+    about_extra = list(about_extra)
     counts: dict[str, int] = {}
     if df.empty:
         return counts
@@ -505,7 +513,8 @@ def write_lists(df: pd.DataFrame, outdir: Path, opts: ListOptions, published_at:
         part = order_list(df[groups == gm], opts)
         stem = f"outreach_{gm}"
         write_csv(part, outdir / f"{stem}.csv")
-        write_xlsx(part, outdir / f"{stem}.xlsx", f"plekzoeker — candidates to verify in {gm}", published_at, opts.hide)
+        write_xlsx(part, outdir / f"{stem}.xlsx", f"plekzoeker — candidates to verify in {gm}", published_at, opts.hide,
+                   about_extra)
         counts[f"{stem}.xlsx"] = counts[f"{stem}.csv"] = len(part)
     return counts
 

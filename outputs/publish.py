@@ -33,6 +33,8 @@ import sqlalchemy as sa
 from . import changes as chg
 from . import outreach
 from ..errors import PlekzoekerError
+from ..scoring.coverage import coverage_lines, no_data_categories
+from ..scoring.run import read_coverage
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .html_map import tiles_option, write_map
 from .qgis_project import write_project
@@ -183,6 +185,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         current_keys = set(ranked["candidate_key"])
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
                                       if c["candidate_key"] not in current_keys])
+        coverage = read_coverage(conn)
+    about_extra = coverage_lines(coverage) if coverage else ["unknown (the scoring run recorded no coverage report)"]
     # municipalities of listed candidates that are gone, carried forward for the next publish's lists
     kept_gm = {k: gm for k, gm, st in zip(rows["candidate_key"], rows["municipality"], rows["state"])
                if st != "ranked" and isinstance(gm, str)}
@@ -195,7 +199,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
             for f in staging.glob(f"{stem}*.geojson"):
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
-        lists = outreach.write_lists(rows, staging, list_opts, published_at)
+        lists = outreach.write_lists(rows, staging, list_opts, published_at, about_extra)
         chg.write_changes(staging, report)
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
@@ -211,7 +215,9 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                              "area_m2": float(r.area_m2)} for r in top.itertuples()],
                    "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
                    "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns,
-                   "sources": _licences(cfg)}
+                   "sources": _licences(cfg),
+                   "coverage": coverage,
+                   "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except OSError as exc:

@@ -27,6 +27,7 @@ from ..errors import ConfigError, SourceError
 from ..outputs.publish import publish as publish_outputs
 from ..scoring.detect import run_detect
 from ..scoring.partition import Part
+from ..scoring.coverage import coverage_lines
 from ..scoring.run import run_score
 from ..settings import load_config
 from . import partitioned, stages
@@ -304,6 +305,9 @@ def run_markdown(summary: dict) -> str:
             for a in r["areas"]:
                 what = ", ".join(f"{k} {v}" for k, v in a.items() if k not in {"part", "label", "seconds"})
                 lines.append(f"| {a['label']} | {what} | {a['seconds']} |")
+    cov = (sco.get("coverage") if isinstance(sco, dict) else None) or (pub.get("coverage") if isinstance(pub, dict) else None)
+    lines += ["", "## Coverage", ""]
+    lines += [f"- {ln}" for ln in coverage_lines(cov)] if cov else ["- unknown (score skipped and no report kept)"]
     lines += ["", "## Timings (s)", ""]
     lines += [f"- {k}: {v}" for k, v in summary.get("timings_s", {}).items()]
     return "\n".join(lines)

@@ -40,8 +40,9 @@ from ..scoring.detect import (
     candidate_frame,
 )
 from ..scoring.partition import Part, network_buffer_m, owned, split_areas
-from ..scoring.plots import detect_plots
-from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, score_rows
+from ..scoring.plots import find_plots
+from ..scoring.coverage import no_data_categories, poi_coverage
+from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, save_coverage, score_rows
 from ..scoring.score import compute_scores
 from ..scoring.vacancy import detect_vacant_buildings
 from ..sources.rasters import registered_rasters
@@ -74,7 +75,8 @@ FROM result.candidate WHERE candidate_key = ANY(:keys) ORDER BY candidate_key
 """
 ENVELOPE = "ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)"
 PART_NODES_SQL = f"SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node WHERE geom && {ENVELOPE}"
-PART_EDGES_SQL = f"SELECT u, v, length_m, walk, bike, oneway_bike FROM core.network_edge WHERE geom && {ENVELOPE}"
+PART_EDGES_SQL = (f"SELECT u, v, length_m, walk, bike, oneway_bike, ST_AsBinary(geom) AS geom_wkb FROM core.network_edge "
+                  f"WHERE geom && {ENVELOPE}")
 PART_POIS_SQL = f"SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi WHERE geom && {ENVELOPE}"
 PAND_POINTS_SQL = """
 SELECT identificatie AS pand_id, ST_X(p) AS x, ST_Y(p) AS y
@@ -203,12 +205,17 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
     pcfg = part_config(cfg, part)
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, pcfg, today=day)
-        plots = detect_plots(conn, pcfg, registered_rasters(engine))
+        plots, plot_excl = find_plots(conn, pcfg, registered_rasters(engine))
     cands = candidate_frame(buildings, plots, run_id)
     if len(cands):
         anchor = shapely.point_on_surface(cands.geometry.to_numpy())
         cands = cands[owned(part, cands["municipality"].to_numpy(), shapely.get_x(anchor), shapely.get_y(anchor))]
+    if len(plot_excl):   # a lost plot belongs to the part that owns its anchor point (as a candidate would)
+        xs = np.array([d["x"] for d in plot_excl["details"]], dtype=float)
+        ys = np.array([d["y"] for d in plot_excl["details"]], dtype=float)
+        plot_excl = plot_excl[owned(part, [d["municipality"] for d in plot_excl["details"]], xs, ys)]
     if len(excl):
+        excl = excl.reset_index(drop=True)
         pand_ids = [d["pand_id"] for d in excl["details"]]
         if part.grid is not None:
             with engine.connect() as conn:
@@ -218,6 +225,8 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
         else:
             keep = owned(part, [f"GM{p[:4]}" for p in pand_ids])
         excl = excl[keep]
+    if len(excl) or len(plot_excl):
+        excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True)
         excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
     else:
         excl = pd.DataFrame(columns=list(EXCLUSION.columns))
@@ -289,11 +298,14 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
     acfg = cfg["access"]
     cats = category_specs(acfg)
     tables = []
+    cov: dict[str, dict] = {}    # per mode, in this part's buffered area (parts overlap: not summed)
     for mode in acfg["modes"]:
         if not any_edges or cands.empty:
             break
         graph = build_graph(nodes, edges, mode=mode)
-        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]))
+        cov[mode] = {}
+        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]),
+                         coverage=cov[mode], snap_to=acfg.get("snap_to", "edge"))
         tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
     access = pd.concat(tables, ignore_index=True)[list(ACCESS.columns)] if tables else \
         pd.DataFrame(columns=list(ACCESS.columns))
@@ -302,7 +314,9 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
     write_work(engine, run_id, _work_spec(work_table(run_id, part, "access"), ACCESS.columns, None, None),
                "(LIKE result.access INCLUDING DEFAULTS)", access)
     res = {"part": part.key, "label": part.label, "candidates": len(cands), "graph_nodes": len(nodes),
-           "pois": len(pois), "seconds": round(time.perf_counter() - t0, 2)}
+           "pois": len(pois), "seconds": round(time.perf_counter() - t0, 2),
+           "snapped_pois": {m: sum(v["snapped"] for v in c["categories"].values()) for m, c in cov.items()},
+           "pois_too_far": {m: sum(v["too_far"] for v in c["categories"].values()) for m, c in cov.items()}}
     log.info("score %s: %d candidate(s), %d node(s) and %d POI(s) in the buffered area, %.1fs", part.label,
              res["candidates"], res["graph_nodes"], res["pois"], res["seconds"])
     return res
@@ -315,7 +329,9 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     main_mode = cfg["access"]["modes"][0]
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(
-            "SELECT candidate_key, kind, municipality, area_m2, confidence, geom FROM result.candidate "
+            "SELECT candidate_key, kind, municipality, area_m2, confidence, "
+            "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
+            "ST_Y(access_point) AS y, geom FROM result.candidate "
             "ORDER BY candidate_key"), conn, geom_col="geom")
         dist = pd.DataFrame()
         if acc_src:
@@ -325,9 +341,17 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
             if len(long):
                 long = long.drop_duplicates(["candidate_key", "category"])
                 dist = long.pivot(index="candidate_key", columns="category", values="dist_m")
+    with engine.connect() as conn:
+        pois = pd.read_sql(sa.text("SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi"), conn)
+    # no data is decided over all candidates (as run_score does), never per area
+    coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois,
+                                           category_specs(cfg["access"])), "modes": {}}
+    log_coverage(coverage)
+    no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
-        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context)
+        scores = compute_scores(pd.DataFrame(cands.drop(columns=["geom", "x", "y"])), dist, None, cfg,
+                                context=context, no_data=no_data)
     else:
         scores = pd.DataFrame()
     scores = score_rows(scores, run_id)
@@ -338,8 +362,9 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
 
     replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores]}, run_id, "score", post_sql=post)
     drop_work_tables(engine, run_id)
+    save_coverage(engine, run_id, coverage)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: merged %d area(s): scored %d candidate(s), %d excluded by hard constraints", len(parts),
              len(scores) - n_excl, n_excl)
     return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(cfg["access"]["modes"]), "parts": len(parts),
-            "duplicates_dropped": int(dupes.get("access", 0))}
+            "duplicates_dropped": int(dupes.get("access", 0)), "no_data": no_data, "coverage": coverage}

@@ -177,7 +177,8 @@ def start_run(engine: sa.Engine, flow: str, params: dict, cfg: dict) -> int:
 def finish_run(engine: sa.Engine, run_id: int, status: str, summary: dict) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(
-            "UPDATE meta.run SET status = :s, finished_at = now(), summary = CAST(:m AS jsonb) WHERE run_id = :r"),
+            "UPDATE meta.run SET status = :s, finished_at = now(), "
+            "summary = coalesce(summary, '{}'::jsonb) || CAST(:m AS jsonb) WHERE run_id = :r"),  # keeps score_coverage
             {"s": status, "m": json.dumps(summary, default=str), "r": run_id})
 
 

@@ -124,12 +124,17 @@ def validate_config(cfg: dict) -> dict:
     for mode in acc["modes"]:
         if mode not in ("walk", "bike"):
             bad("access.modes", mode, "must be walk or bike")
+    if acc.get("snap_to", "edge") not in ("edge", "node"):
+        bad("access.snap_to", acc.get("snap_to"), "must be edge or node")
     for name, c in acc["categories"].items():
         if not NAME_RE.match(str(name)):
             bad("access.categories", name, "must be lower-case letters, digits and _ (it becomes dist_<name>_m)")
-        for tag in c.get("tags", []):
-            if not TAG_RE.match(str(tag)):
-                bad(f"access.categories.{name}.tags", tag, "must look like key=value (OSM tag)")
+        for k in ("tags", "unless"):
+            if not isinstance(c.get(k) or [], list):
+                bad(f"access.categories.{name}.{k}", c.get(k), "must be a list of key=value OSM tags")
+            for tag in c.get(k) or []:
+                if not TAG_RE.match(str(tag)):
+                    bad(f"access.categories.{name}.{k}", tag, "must look like key=value (OSM tag)")
         for k in ("threshold_m", "cap_m"):
             if not isinstance(c.get(k), (int, float)) or c[k] <= 0:
                 bad(f"access.categories.{name}.{k}", c.get(k), "must be a positive number of metres")
@@ -143,12 +148,28 @@ def validate_config(cfg: dict) -> dict:
     for d in cfg["vacancy"]["gebruiksdoelen"]:
         if d not in GEBRUIKSDOELEN:
             bad("vacancy.gebruiksdoelen", d, f"is not a BAG gebruiksdoel ({', '.join(sorted(GEBRUIKSDOELEN))})")
-    for tag in cfg["plots"]["exclude_osm"]:
-        if not TAG_RE.match(str(tag)):
-            bad("plots.exclude_osm", tag, "must look like key=value or key=*")
-    for item in cfg["plots"]["exclude_bgt"]:
-        if not BGT_RE.match(str(item)):
-            bad("plots.exclude_bgt", item, "must look like laag or laag:klasse")
+    from .sources.osm_tags import landuse_class_loaded
+    pl = cfg["plots"]
+    pen_osm, pen_bgt = pl.get("penalise_osm") or {}, pl.get("penalise_bgt") or {}
+    if not isinstance(pen_osm, dict) or not isinstance(pen_bgt, dict):
+        bad("plots.penalise_osm/penalise_bgt", pen_osm if not isinstance(pen_osm, dict) else pen_bgt,
+            "must be a mapping of class -> penalty")
+    for key, tags in (("plots.exclude_osm", pl["exclude_osm"]), ("plots.penalise_osm", list(pen_osm))):
+        for tag in tags:
+            if not TAG_RE.match(str(tag)) or "=" not in str(tag):
+                bad(key, tag, "must look like key=value or key=*")
+            if not landuse_class_loaded(tag):
+                bad(key, tag, "is not a land-use class the OSM reader loads (see sources/osm_tags.py LANDUSE_RULES)")
+    for key, items in (("plots.exclude_bgt", pl["exclude_bgt"]), ("plots.penalise_bgt", list(pen_bgt))):
+        for item in items:
+            if not BGT_RE.match(str(item)):
+                bad(key, item, "must look like laag or laag:klasse")
+    for key, pen in (("plots.penalise_osm", pen_osm), ("plots.penalise_bgt", pen_bgt)):
+        for cls, f in pen.items():
+            if not isinstance(f, (int, float)) or isinstance(f, bool) or not 0 < f <= 1:
+                bad(f"{key}.{cls}", f, "must be a penalty in (0, 1]")
+            if cls in pl["exclude_osm"] or cls in pl["exclude_bgt"]:
+                bad(key, cls, "is also a hard exclusion (exclude_osm / exclude_bgt): choose one")
     for name in (cfg["plots"].get("exclude_raster") or {}):
         if not NAME_RE.match(str(name)):
             bad("plots.exclude_raster", name, "must be lower-case letters, digits and _")

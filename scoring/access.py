@@ -8,7 +8,16 @@ over the whole graph, not one routing query per candidate:
   ``u -> v``), keeps the minimum length of parallel edges, keeps only the largest strongly connected
   component (so every kept node can reach every other one and back: a candidate or POI never snaps
   onto an island or a one-way dead end it cannot leave) and builds a KD-tree of the nodes.
-* :func:`snap` puts points on their nearest graph node (straight line, at most ``max_snap_m``).
+* :func:`snap_points` puts candidates and POIs on the nearest point of the nearest edge (the foot of
+  the perpendicular, at most ``max_snap_m`` away; :func:`snap_to_edges`, an STRtree over the edge
+  polylines kept with the graph in :class:`EdgeSet`) and splits those edges there
+  (:func:`split_at`): a new node at each foot with pieces to the edge's end nodes (along-edge
+  distance to either end; one way only on a one-way bike edge) added next to the edge, which stays
+  (the pieces add up to it, so no distance changes). The snap offset is the perpendicular distance.
+  That is the virtual split of a routing engine made real, so everything below (nearest search,
+  counts, both directions) stays exact without a special case, and points on the same edge reach
+  each other along it. ``snap_to="node"``: :func:`snap`, the nearest graph node (what plekzoeker did
+  before; it adds 0-40 m at each end on a city grid).
 * :func:`nearest_distances` computes, for every candidate,
   ``candidate snap + network distance(candidate node -> POI node) + POI snap`` minimised over the
   category's POIs. It adds one *virtual source* node per snapped POI node with an edge to it
@@ -89,6 +98,7 @@ class Graph:
     directed: bool = False
     len_ratio: float = 1.0        # min over edges of length / straight line between its end nodes (<= 1)
     stats: dict = field(default_factory=dict)
+    edges: "EdgeSet | None" = None  # the physical edges with their geometry, for snapping onto edges
 
     @property
     def n_nodes(self) -> int:
@@ -99,6 +109,35 @@ class Graph:
         if self.csr_t is None:
             self.csr_t = self.csr if not self.directed else sp.csr_array(self.csr.T)
         return self.csr_t
+
+
+@dataclass
+class EdgeSet:
+    """The graph's physical edges (parallel edges kept): end nodes ``ab`` (graph indices, ``a -> b``
+    the allowed direction of a one-way edge), ``length`` (metres, the routing weight), ``oneway`` and
+    the polyline of each (``coords[offsets[i]:offsets[i+1]]``, from ``a`` to ``b``). The shapely
+    lines and their STRtree are built on first use."""
+
+    ab: np.ndarray                # (m, 2) int64
+    length: np.ndarray            # (m,) float64
+    oneway: np.ndarray            # (m,) bool
+    coords: np.ndarray            # (K, 2) float64
+    offsets: np.ndarray           # (m + 1,) int64
+    _lines: np.ndarray | None = None
+    _tree: object = None
+
+    def lines(self) -> np.ndarray:
+        if self._lines is None:
+            import shapely
+            idx = np.repeat(np.arange(len(self.ab)), np.diff(self.offsets))
+            self._lines = shapely.linestrings(self.coords, indices=idx) if len(self.ab) else np.empty(0, dtype=object)
+        return self._lines
+
+    def tree(self):
+        if self._tree is None:
+            import shapely
+            self._tree = shapely.STRtree(self.lines())
+        return self._tree
 
 
 @dataclass
@@ -170,6 +209,9 @@ def build_graph(nodes: pd.DataFrame, edges: pd.DataFrame, mode: str = "walk") ->
     if stats["dropped_edges"]:
         log.info("%s graph: %d edge(s) dropped (self-loop, bad length or unknown node)", mode,
                  stats["dropped_edges"])
+    geoms = _edge_geometries(edges, sel)
+    if geoms is not None:
+        geoms = geoms[ok]
     ui, vi, length, oneway = ui[ok], vi[ok], length[ok], oneway[ok]
     two = ~oneway
     rows = np.concatenate([ui, vi[two]]).astype(np.int64)
@@ -216,11 +258,244 @@ def build_graph(nodes: pd.DataFrame, edges: pd.DataFrame, mode: str = "walk") ->
         log.warning("%s graph: an edge is %.3g times the straight line between its nodes; count_within "
                     "searches get wider", mode, ratio)
     directed = mode == "bike"
+    keep_e = in_big[ui] & in_big[vi]
+    eset = _edge_set(new[ui[keep_e]], new[vi[keep_e]], length[keep_e], oneway[keep_e],
+                     None if geoms is None else geoms[keep_e], xy)
     g = Graph(mode=mode, node_ids=ids[nodes_kept], xy=xy, csr=csr, kdtree=cKDTree(xy),
-              csr_t=None if directed else csr, directed=directed, len_ratio=ratio, stats=stats)
+              csr_t=None if directed else csr, directed=directed, len_ratio=ratio, stats=stats, edges=eset)
     if directed:
         g.reverse()
     return g
+
+
+def _edge_geometries(edges: pd.DataFrame, sel: np.ndarray) -> np.ndarray | None:
+    """The selected edges' LineStrings (``geometry`` column, or WKB in ``geom_wkb``), None when absent."""
+    import shapely
+    if "geometry" in edges.columns:
+        g = np.asarray(edges["geometry"].to_numpy(), dtype=object)[sel]
+    elif "geom_wkb" in edges.columns:
+        raw = edges["geom_wkb"].to_numpy()[sel]
+        g = shapely.from_wkb([bytes(b) if b is not None else None for b in raw])
+    else:
+        return None
+    return np.asarray(g, dtype=object)
+
+
+def _edge_set(a: np.ndarray, b: np.ndarray, length: np.ndarray, oneway: np.ndarray, geoms: np.ndarray | None,
+              xy: np.ndarray) -> EdgeSet:
+    """The physical edges with polylines running ``a -> b``. A missing (or unusable) geometry is the
+    straight line between the end nodes; a geometry drawn ``b -> a`` is reversed."""
+    import shapely
+    m = len(a)
+    straight = np.column_stack([xy[a], xy[b]]).reshape(m, 2, 2)
+    if geoms is None or m == 0:
+        coords, counts = straight.reshape(-1, 2), np.full(m, 2)
+    else:
+        good = ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) == 1)
+        good[good] &= ~shapely.is_empty(geoms[good])
+        lines = np.where(good, geoms, None)
+        counts = np.where(good, shapely.get_num_coordinates(lines), 2).astype(np.int64)
+        coords = np.empty((int(counts.sum()), 2))
+        off = np.concatenate([[0], np.cumsum(counts)])
+        if good.any():
+            gc = shapely.get_coordinates(lines[good])
+            gi = np.flatnonzero(good)
+            pos = np.repeat(off[gi], counts[gi]) + (np.arange(len(gc)) - np.repeat(np.cumsum(counts[gi]) - counts[gi], counts[gi]))
+            coords[pos] = gc
+            # a line drawn from b to a: reverse it (its first point is nearer b than a)
+            first, last = coords[off[gi]], coords[off[gi + 1] - 1]
+            rev = gi[np.hypot(*(first - xy[b[gi]]).T) + np.hypot(*(last - xy[a[gi]]).T)
+                     < np.hypot(*(first - xy[a[gi]]).T) + np.hypot(*(last - xy[b[gi]]).T)]
+            for i in rev:
+                coords[off[i]:off[i + 1]] = coords[off[i]:off[i + 1]][::-1].copy()
+        bad = np.flatnonzero(~good)
+        if len(bad):
+            pos = np.repeat(off[bad], 2) + np.tile([0, 1], len(bad))
+            coords[pos] = straight[bad].reshape(-1, 2)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return EdgeSet(ab=np.column_stack([a, b]).astype(np.int64), length=length.astype(np.float64),
+                   oneway=oneway.astype(bool), coords=coords.astype(np.float64), offsets=offsets)
+
+
+def snap_to_edges(graph: Graph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest point on the nearest edge per point: ``(edge index, along, dist)``.
+
+    ``along`` is the distance along the edge from its ``a`` end to the foot of the perpendicular, in
+    routing metres (the polyline position scaled by ``length / polyline length``); ``dist`` the
+    straight-line distance to it. Edge -1, along and dist NaN where no edge lies within ``max_snap_m``
+    (or the point has no finite coordinates, or the graph has no edges)."""
+    import shapely
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    e = np.full(len(xy), -1, dtype=np.int64)
+    along = np.full(len(xy), np.nan)
+    dist = np.full(len(xy), np.nan)
+    es = graph.edges
+    fin = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    if es is None or len(es.ab) == 0 or len(fin) == 0:
+        return e, along, dist
+    pts = shapely.points(xy[fin])
+    (qi, ti), d = es.tree().query_nearest(pts, max_distance=max_snap_m, return_distance=True, all_matches=False)
+    ok = d <= max_snap_m
+    qi, ti, d = qi[ok], ti[ok], d[ok]
+    lines = es.lines()[ti]
+    glen = shapely.length(lines)
+    pos = shapely.line_locate_point(lines, pts[qi])
+    scale = np.where(glen > 0, es.length[ti] / np.where(glen > 0, glen, 1.0), 0.0)
+    e[fin[qi]] = ti
+    along[fin[qi]] = np.clip(pos * scale, 0.0, es.length[ti])
+    dist[fin[qi]] = d
+    return e, along, dist
+
+
+SPLIT_EPS_M = 1e-6   # a foot closer than this to an end node snaps onto the node (no zero-length piece)
+
+
+def split_at(graph: Graph, e: np.ndarray, along: np.ndarray) -> tuple[Graph, np.ndarray]:
+    """The graph with every edge ``e[i]`` split at ``along[i]`` (a new node there) and each point's
+    node in it (-1 where ``e`` is -1).
+
+    An edge ``a -> b`` of length ``L`` split at ``t_1 < ... < t_k`` gets the pieces ``a -> p_1 -> ... -> p_k
+    -> b`` with lengths ``t_1, t_2 - t_1, ..., L - t_k`` (both ways unless one-way) next to itself (the
+    pieces add up to ``L``, so keeping the edge changes no distance, and the graph's arrays are only
+    copied, never re-sorted): the virtual split of a routing engine, made real so the distance
+    searches need no special case — a path from the foot
+    of a point goes along its edge to either end (or to another foot on the same edge) exactly. A foot
+    within :data:`SPLIT_EPS_M` of an end uses that node. Points at the same spot share a node. Every
+    new node lies on an edge of the largest strongly connected component, so the new graph is again
+    strongly connected."""
+    es = graph.edges
+    n = graph.n_nodes
+    node = np.full(len(e), -1, dtype=np.int64)
+    hit = np.flatnonzero(e >= 0)
+    if es is None or len(hit) == 0:
+        return graph, node
+    he, ht = e[hit], along[hit]
+    L = es.length[he]
+    at_a, at_b = ht <= SPLIT_EPS_M, ht >= L - SPLIT_EPS_M
+    node[hit[at_a]] = es.ab[he[at_a], 0]
+    node[hit[at_b & ~at_a]] = es.ab[he[at_b & ~at_a], 1]
+    mid = hit[~at_a & ~at_b]
+    if len(mid) == 0:
+        return graph, node
+    # one new node per distinct (edge, position)
+    key = pd.DataFrame({"e": e[mid], "t": along[mid]})
+    uniq, inv = np.unique(key.to_numpy(), axis=0, return_inverse=True)
+    inv = np.asarray(inv).reshape(-1)
+    ue, ut = uniq[:, 0].astype(np.int64), uniq[:, 1]
+    new_ids = n + np.arange(len(ue))
+    node[mid] = new_ids[inv]
+    # new node positions: on the polyline at the scaled position
+    import shapely
+    lines = es.lines()[ue]
+    glen = shapely.length(lines)
+    frac = np.where(es.length[ue] > 0, ut / np.where(es.length[ue] > 0, es.length[ue], 1.0), 0.0)
+    pts = shapely.line_interpolate_point(lines, frac * glen)
+    new_xy = shapely.get_coordinates(pts)
+    # pieces per split edge (uniq is sorted by edge, then position)
+    first = np.r_[True, ue[1:] != ue[:-1]]
+    last = np.r_[ue[1:] != ue[:-1], True]
+    prev_node = np.where(first, es.ab[ue, 0], np.r_[-1, new_ids[:-1]])
+    prev_t = np.where(first, 0.0, np.r_[0.0, ut[:-1]])
+    pa = np.concatenate([prev_node, new_ids[last]])
+    pb = np.concatenate([new_ids, es.ab[ue[last], 1]])
+    pw = np.concatenate([ut - prev_t, es.length[ue[last]] - ut[last]])
+    pone = np.concatenate([es.oneway[ue], es.oneway[ue[last]]])
+    # pieces out of both ends and between the feet (the edge itself stays: the pieces add up to it)
+    two = ~pone
+    rows = np.concatenate([pa, pb[two]])
+    cols = np.concatenate([pb, pa[two]])
+    ww = np.concatenate([pw, pw[two]])
+    k = n + len(ue)
+    csr = _csr_append(graph.csr, rows, cols, ww, k)
+    xy = np.vstack([graph.xy, new_xy])
+    chord = np.hypot(*(xy[pa] - xy[pb]).T)
+    pos = chord > 0
+    ratio = float(min(graph.len_ratio, np.min(pw[pos] / chord[pos]))) if pos.any() else graph.len_ratio
+    g = Graph(mode=graph.mode, node_ids=np.concatenate([graph.node_ids, -1 - np.arange(len(ue), dtype=np.int64)]),
+              xy=xy, csr=csr, kdtree=_JoinedTree(graph.kdtree, new_xy), csr_t=None if graph.directed else csr,
+              directed=graph.directed, len_ratio=ratio, stats={**graph.stats, "split_nodes": int(len(ue))}, edges=None)
+    if graph.directed:
+        g.csr_t = _csr_append(graph.reverse(), cols, rows, ww, k)
+    return g, node
+
+
+def _csr_append(csr: sp.csr_array, rows: np.ndarray, cols: np.ndarray, w: np.ndarray, k: int) -> sp.csr_array:
+    """``csr`` grown to ``k`` nodes with the edges ``rows -> cols`` added after each row's own (no
+    (row, col) pair may exist already: every added edge touches a new node). One pass over the
+    graph's arrays, no sort of them."""
+    n, nnz = csr.shape[0], int(csr.indptr[-1])
+    order = np.argsort(rows, kind="stable")
+    rows, cols, w = rows[order], cols[order], w[order]
+    deg_old = np.zeros(k, dtype=np.int64)
+    deg_old[:n] = np.diff(csr.indptr)
+    add = np.bincount(rows, minlength=k).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(deg_old + add)])
+    before = np.concatenate([[0], np.cumsum(add)[:-1]])          # added entries in the rows before
+    idx_dtype = np.int32 if max(k, nnz + len(rows)) < np.iinfo(np.int32).max else np.int64
+    data = np.empty(nnz + len(rows))
+    indices = np.empty(nnz + len(rows), dtype=idx_dtype)
+    pos_old = np.arange(nnz) + np.repeat(before[:n], deg_old[:n])
+    data[pos_old] = csr.data[:nnz]
+    indices[pos_old] = csr.indices[:nnz]
+    rank = np.arange(len(rows)) - np.repeat(np.concatenate([[0], np.cumsum(add)[:-1]]), add)
+    pos_new = indptr[rows] + deg_old[rows] + rank
+    data[pos_new] = w
+    indices[pos_new] = cols
+    return sp.csr_array((data, indices, indptr.astype(idx_dtype)), shape=(k, k))
+
+
+class _JoinedTree:
+    """A KD-tree of the graph's nodes plus one of the nodes added by :func:`split_at` (indices from
+    ``base.n`` on), so the split graph does not rebuild the tree of every node."""
+
+    def __init__(self, base: cKDTree, extra_xy: np.ndarray):
+        self.base, self.extra, self.offset = base, cKDTree(extra_xy), base.n
+        self.n = base.n + len(extra_xy)
+
+    def query_ball_point(self, x, r, return_length: bool = False):
+        a = self.base.query_ball_point(x, r, return_length=return_length)
+        b = self.extra.query_ball_point(x, r, return_length=return_length)
+        if return_length:
+            return a + b
+        if isinstance(a, list):
+            return a + [i + self.offset for i in b]
+        out = np.empty(len(a), dtype=object)
+        for i, (p, q) in enumerate(zip(a, b)):
+            out[i] = p + [j + self.offset for j in q]
+        return out
+
+    def query(self, x, k: int = 1, distance_upper_bound: float = np.inf):
+        d1, i1 = self.base.query(x, k=1, distance_upper_bound=distance_upper_bound)
+        d2, i2 = self.extra.query(x, k=1, distance_upper_bound=distance_upper_bound)
+        take = d2 < d1
+        return np.where(take, d2, d1), np.where(take, i2 + self.offset, i1)
+
+
+def snap_points(graph: Graph, xy_sets: list[np.ndarray], max_snap_m: float, snap_to: str = "edge"
+                ) -> tuple[Graph, list[tuple[np.ndarray, np.ndarray]]]:
+    """Snap several point sets at once: ``(graph to search, [(node, dist) per set])``.
+
+    ``snap_to="edge"`` (default): onto the nearest point of the nearest edge within ``max_snap_m``
+    (:func:`snap_to_edges`), the graph split there (:func:`split_at`); ``dist`` is the perpendicular
+    offset. ``"node"``: onto the nearest node (:func:`snap`), the graph as is. A graph without edge
+    geometry data falls back to node snapping."""
+    if snap_to not in SNAP_TO:
+        raise ValueError(f"unknown snap_to {snap_to!r}; expected one of {SNAP_TO}")
+    sets = [np.asarray(x, dtype=np.float64).reshape(-1, 2) for x in xy_sets]
+    if snap_to == "node" or graph.edges is None:
+        return graph, [snap(graph, x, max_snap_m) for x in sets]
+    allxy = np.vstack(sets) if sets else np.empty((0, 2))
+    e, along, dist = snap_to_edges(graph, allxy, max_snap_m)
+    g, node = split_at(graph, e, along)
+    out, lo = [], 0
+    for x in sets:
+        hi = lo + len(x)
+        out.append((node[lo:hi], dist[lo:hi]))
+        lo = hi
+    return g, out
+
+
+SNAP_TO = ("edge", "node")
 
 
 def snap(graph: Graph, xy: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -383,7 +658,8 @@ def _access_snapped(graph: Graph, c_node: np.ndarray, c_snap: np.ndarray, p_node
 
 
 def nearest_distances(graph: Graph, pois_xy: np.ndarray, cands_xy: np.ndarray, cap_m: float, max_snap_m: float,
-                      count_within_m: float | None = None, direction: str = "to_poi") -> AccessResult:
+                      count_within_m: float | None = None, direction: str = "to_poi",
+                      snap_to: str = "edge") -> AccessResult:
     """Network distance from every candidate to the nearest POI (one Dijkstra for all of them).
 
     ``dist = candidate snap + network distance + that POI's snap``, NaN beyond ``cap_m`` (reason
@@ -393,8 +669,7 @@ def nearest_distances(graph: Graph, pois_xy: np.ndarray, cands_xy: np.ndarray, c
     ``direction``: ``to_poi`` (candidate -> POI, default) or ``from_poi``; matters on directed graphs.
     """
     pois_xy = np.asarray(pois_xy, dtype=np.float64).reshape(-1, 2)
-    c_node, c_snap = snap(graph, cands_xy, max_snap_m)
-    p_node, p_snap = snap(graph, pois_xy, max_snap_m)
+    graph, ((c_node, c_snap), (p_node, p_snap)) = snap_points(graph, [cands_xy, pois_xy], max_snap_m, snap_to)
     return _access_snapped(graph, c_node, c_snap, p_node, p_snap, len(pois_xy), cap_m, count_within_m, direction)
 
 
@@ -762,7 +1037,8 @@ def _induced_subgraph(csr: sp.csr_array, ball: np.ndarray, pos: np.ndarray) -> s
 
 
 def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, categories: dict[str, dict],
-                 max_snap_m: float, direction: str = "to_poi") -> pd.DataFrame:
+                 max_snap_m: float, direction: str = "to_poi", coverage: dict | None = None,
+                 snap_to: str = "edge") -> pd.DataFrame:
     """Distances for every candidate and category: one multi-source Dijkstra per category (plus the
     count searches).
 
@@ -771,23 +1047,35 @@ def access_table(graph: Graph, candidates: pd.DataFrame, pois: pd.DataFrame, cat
     ``count_within`` counts the POIs within ``count_within_m`` (default ``threshold_m``).
     Returns candidate_key, mode, category, dist_m (float, NaN when missing), count_within (Int64, <NA>
     when the candidate does not snap), reason (None or the reason the distance is missing).
+    ``coverage``: when given, filled with this mode's counts: ``edges`` (directed, in the graph),
+    ``mode_edges`` (of the mode, as read), ``max_snap_m``, ``candidates_not_snapped`` and per category
+    ``{"pois", "snapped", "too_far"}``.
     """
     keys = candidates["candidate_key"].to_numpy()
-    c_node, c_snap = snap(graph, candidates[["x", "y"]].to_numpy(dtype=np.float64), max_snap_m)
     p_cat = pois["category"].to_numpy(dtype=object)
-    p_node, p_snap = snap(graph, pois[["x", "y"]].to_numpy(dtype=np.float64), max_snap_m)
+    base_edges = int(graph.csr.nnz)
+    used = "node" if graph.edges is None else snap_to
+    graph, ((c_node, c_snap), (p_node, p_snap)) = snap_points(
+        graph, [candidates[["x", "y"]].to_numpy(dtype=np.float64), pois[["x", "y"]].to_numpy(dtype=np.float64)],
+        max_snap_m, snap_to)
     n_nosnap = int((c_node < 0).sum())
     if n_nosnap:
         log.info("%s access: %d of %d candidate(s) farther than %g m from the graph", graph.mode, n_nosnap,
                  len(keys), max_snap_m)
     frames = []
     ws = _Workspace(graph)
+    if coverage is not None:
+        coverage.update({"edges": base_edges, "snap_to": used, "mode_edges": int(graph.stats.get("mode_edges", 0)),
+                         "max_snap_m": float(max_snap_m), "candidates_not_snapped": n_nosnap, "categories": {}})
     for cat, spec in categories.items():
         m = p_cat == cat
         n_poi = int(m.sum())
-        if n_poi and (p_node[m] < 0).any():
+        n_far = int((p_node[m] < 0).sum())
+        if coverage is not None:
+            coverage["categories"][cat] = {"pois": n_poi, "snapped": n_poi - n_far, "too_far": n_far}
+        if n_far:
             log.info("%s access: %s: %d of %d POI(s) farther than %g m from the graph", graph.mode, cat,
-                     int((p_node[m] < 0).sum()), n_poi, max_snap_m)
+                     n_far, n_poi, max_snap_m)
         cw = spec.get("count_within_m", spec.get("threshold_m"))
         res = _access_snapped(graph, c_node, c_snap, p_node[m], p_snap[m], n_poi, float(spec["cap_m"]),
                               None if cw is None else float(cw), direction, ws)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ..db.load import TableSpec, replace_tables
 from ..sources.rasters import registered_rasters
-from .plots import detect_plots
+from .plots import find_plots
 from .vacancy import detect_vacant_buildings
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,9 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     day = day or dt.date.today()
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, cfg, today=day)
-        plots = detect_plots(conn, cfg, registered_rasters(engine))
+        plots, plot_excl = find_plots(conn, cfg, registered_rasters(engine))
     cands = candidate_frame(buildings, plots, run_id)
+    excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True) if len(excl) or len(plot_excl) else excl
     if len(excl):
         excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
     else:

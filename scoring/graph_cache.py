@@ -32,7 +32,7 @@ from .access import Graph
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2                # 2: the physical edges with their geometry (edge snapping)
 KEEP = 2                  # newest files kept per mode (a test database and the real one can alternate)
 _TMP_MAX_AGE_S = 3600     # leftover temporary files older than this are removed
 
@@ -46,7 +46,8 @@ def default_cache_dir() -> Path:
 def _code_version() -> str:
     """A hash of the code that builds graphs: changing it invalidates every cache file."""
     try:
-        src = "".join(inspect.getsource(f) for f in (access.build_graph, access._csr_from_sorted))
+        src = "".join(inspect.getsource(f) for f in (access.build_graph, access._csr_from_sorted, access._edge_set,
+                                                     access._edge_geometries))
     except (OSError, TypeError):      # no source available (e.g. a frozen build)
         src = ""
     return hashlib.sha256(f"{FORMAT}\n{src}".encode()).hexdigest()[:16]
@@ -82,7 +83,8 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
             np.savez(fh, format=np.int64(FORMAT), key=np.str_(key), mode=np.str_(graph.mode),
                      directed=np.bool_(graph.directed), len_ratio=np.float64(graph.len_ratio),
                      stats=np.str_(json.dumps(graph.stats)), node_ids=graph.node_ids, xy=graph.xy,
-                     data=csr.data, indices=csr.indices, indptr=csr.indptr)
+                     data=csr.data, indices=csr.indices, indptr=csr.indptr,
+                     **_edge_arrays(graph.edges))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -92,6 +94,12 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
         return path
     _clean(cache_dir, graph.mode, path, keep)
     return path
+
+
+def _edge_arrays(es: "access.EdgeSet | None") -> dict:
+    if es is None:
+        return {}
+    return {"e_ab": es.ab, "e_len": es.length, "e_oneway": es.oneway, "e_coords": es.coords, "e_offsets": es.offsets}
 
 
 def load_graph(cache_dir: Path, mode: str, key: str) -> Graph | None:
@@ -106,7 +114,15 @@ def load_graph(cache_dir: Path, mode: str, key: str) -> Graph | None:
             node_ids, xy = z["node_ids"], z["xy"]
             data, indices, indptr = z["data"], z["indices"], z["indptr"]
             directed, ratio, stats = bool(z["directed"]), float(z["len_ratio"]), json.loads(str(z["stats"]))
+            eset = None
+            if "e_ab" in z.files:
+                eset = access.EdgeSet(ab=z["e_ab"], length=z["e_len"], oneway=z["e_oneway"], coords=z["e_coords"],
+                                      offsets=z["e_offsets"])
         n = len(node_ids)
+        if eset is not None and (eset.ab.shape != (len(eset.length), 2) or len(eset.oneway) != len(eset.length)
+                                 or len(eset.offsets) != len(eset.length) + 1
+                                 or (len(eset.ab) and (int(eset.ab.max()) >= n or int(eset.offsets[-1]) != len(eset.coords)))):
+            raise ValueError("edge arrays do not fit together")
         if xy.shape != (n, 2) or len(indptr) != n + 1 or len(data) != len(indices) or \
                 (n and (int(indptr[-1]) != len(data) or (len(indices) and int(indices.max()) >= n))):
             raise ValueError("arrays do not fit together")
@@ -116,7 +132,7 @@ def load_graph(cache_dir: Path, mode: str, key: str) -> Graph | None:
         return None
     csr = sp.csr_array((data, indices, indptr), shape=(n, n))
     g = Graph(mode=mode, node_ids=node_ids, xy=xy, csr=csr, kdtree=cKDTree(xy), csr_t=None if directed else csr,
-              directed=directed, len_ratio=ratio, stats=stats)
+              directed=directed, len_ratio=ratio, stats=stats, edges=eset)
     if directed:
         g.reverse()
     return g

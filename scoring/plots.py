@@ -12,6 +12,15 @@ exclusions vectorised in shapely/rasterio here):
    then a positive one): slivers narrower than the minimum width disappear;
 4. a plot is a candidate when the remaining usable area is at least ``min_area_m2``.
 Every plot records what was removed (what, m²) so a planner can see why its usable area is smaller.
+
+Land cover has two strengths (``plots.exclude_*`` versus ``plots.penalise_*``): a hard exclusion
+(parks, sports grounds, woods, BGT bos, ...) is cut out in step 2 like water; a penalised class
+(mown grass, BGT groenvoorziening, ...) stays usable and only lowers the plot's ``land_cover_penalty``
+= min(1, sum over classes of penalty x share of the *final* usable area it covers), measured after
+step 3 so a penalty never counts area that is not offered. The score turns it into the
+``land_cover`` sub-score ``1 - penalty``. A parcel that was large and open enough but is left too
+small or too narrow *because of* exclusions is not silently dropped: :func:`plot_exclusions` gives
+it a ``result.exclusion`` row whose reason lists what removed how much.
 """
 from __future__ import annotations
 
@@ -70,6 +79,7 @@ def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.nd
         if narrow > 0.5:
             removed[i].append({"removed": f"narrower than {pcfg['min_width_m']} m", "area_m2": round(float(narrow), 1)})
     out = df.copy()
+    out["land_cover"], out["land_cover_penalty"] = _land_cover(opened, after, df, pcfg)
     out["usable"] = opened
     out["usable_area"] = after
     out["removed"] = removed
@@ -81,17 +91,86 @@ def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.nd
     return out
 
 
+def _penalties(pcfg: dict) -> dict[str, float]:
+    """Penalised class -> penalty, OSM and BGT together (the keys never collide: ``k=v`` vs ``laag:klasse``)."""
+    return {**{str(k): float(v) for k, v in (pcfg.get("penalise_osm") or {}).items()},
+            **{str(k): float(v) for k, v in (pcfg.get("penalise_bgt") or {}).items()}}
+
+
+def _land_cover(opened: np.ndarray, after: np.ndarray, df: pd.DataFrame, pcfg: dict) -> tuple[list, np.ndarray]:
+    """Per plot: the penalised classes on the final usable area (what, m², share, penalty) and the
+    total penalty min(1, sum penalty x share); 0 where nothing penalised lies on it."""
+    pens = _penalties(pcfg)
+    covers: list[list[dict]] = []
+    total = np.zeros(len(opened))
+    rows = df["penalised"] if "penalised" in df.columns else [[]] * len(opened)
+    for i, entries in enumerate(rows):
+        cov = []
+        for e in entries or []:
+            g = shapely.from_wkb(bytes.fromhex(e["wkb"])) if isinstance(e.get("wkb"), str) else e.get("geom")
+            a = float(shapely.area(shapely.intersection(opened[i], g))) if g is not None and after[i] > 0 else 0.0
+            if a <= 0.5:
+                continue
+            f = pens.get(e["cls"], 0.0)
+            share = a / after[i]
+            cov.append({"class": e["what"], "area_m2": round(a, 1), "share": round(share, 4), "penalty": f})
+            total[i] += f * share
+        covers.append(cov)
+    return covers, np.round(np.minimum(total, 1.0), 4)
+
+
+def _gm(cfg: dict, gemeente) -> str | None:
+    """The municipality code of a plot: the configured one, else that of the nearest verblijfsobject."""
+    return (cfg.get("area") or {}).get("municipality") or (f"GM{gemeente}" if isinstance(gemeente, str) else None)
+
+
+def plot_exclusions(res: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """result.exclusion rows for the plots lost to exclusions: large and open enough (``area`` at least
+    ``min_area_m2``, coverage below the maximum) but too small or too narrow after removing what
+    ``removed`` lists (buildings alone do not count). Reason: the removals, largest first."""
+    cols = ["candidate_key", "kind", "reason", "details"]
+    min_area = cfg["plots"]["min_area_m2"]
+    rows = []
+    lost = res[(res["outcome"] != "usable") & (res["area"] >= min_area)]
+    for _, r in lost.iterrows():
+        rem = [x for x in r["removed"] if x["removed"] not in ("bag:pand", "bgt:pand")]
+        cut = [x for x in rem if not str(x["removed"]).startswith("narrower than")]
+        if not cut:
+            continue
+        rem = sorted(rem, key=lambda x: -x["area_m2"])
+        why = "; ".join(f"{x['removed']} {x['area_m2']:.0f} m2" for x in rem)
+        anchor = shapely.point_on_surface(r["geom"])
+        rows.append({"candidate_key": "perceel:" + (r["kadastrale_aanduiding"] or r["identificatie"]),
+                     "kind": "undeveloped_plot",
+                     "reason": f"{r['outcome'].replace('_', ' ')}: {why}",
+                     "details": {"perceel_id": r["identificatie"], "perceel_ids": list(r["ids"]),
+                                 "parcel_area_m2": round(float(r["area"]), 1),
+                                 "usable_area_m2": round(float(r["usable_area"]), 1), "removed": rem,
+                                 "municipality": _gm(cfg, r.get("gemeente")),
+                                 "x": round(anchor.x, 2), "y": round(anchor.y, 2)}})
+    return pd.DataFrame(rows, columns=cols)
+
+
 def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None = None) -> gpd.GeoDataFrame:
     """Return undeveloped plot candidates as a GeoDataFrame (geometry = usable part of the parcel)."""
+    return find_plots(conn, cfg, rasters)[0]
+
+
+def find_plots(conn: sa.Connection, cfg: dict,
+               rasters: dict[str, str] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Undeveloped plot candidates and the exclusion rows of the plots lost to exclusions (:func:`plot_exclusions`)."""
     pcfg = cfg["plots"]
+    pens = _penalties(pcfg)
     df = gpd.read_postgis(sa.text((SQL_DIR / "plots.sql").read_text()), conn, geom_col="geom", params={
         "max_cov": float(pcfg["max_building_coverage"]), "min_area": float(pcfg["min_area_m2"]),
         "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES,
+        "osm_pen": [k for k in pens if "=" in k], "bgt_pen": [k for k in pens if "=" not in k],
         **bbox_params(cfg)})
     log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(df), pcfg["min_area_m2"],
              100 * pcfg["max_building_coverage"])
     if df.empty:
-        return gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992)
+        return (gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992),
+                pd.DataFrame(columns=["candidate_key", "kind", "reason", "details"]))
     df["usable0"] = shapely.from_wkb(df["usable0"].map(lambda h: bytes.fromhex(h) if isinstance(h, str) else h))
     raster_excl = {}
     for name, threshold in (pcfg.get("exclude_raster") or {}).items():
@@ -100,9 +179,16 @@ def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None 
     res = classify_plots(df, cfg, raster_excl)
     counts = res["outcome"].value_counts().to_dict()
     log.info("plots: outcome %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    excl = plot_exclusions(res, cfg)
+    if len(excl):
+        by_class: dict[str, int] = {}
+        for d in excl["details"]:
+            for x in d["removed"]:
+                by_class[x["removed"]] = by_class.get(x["removed"], 0) + 1
+        log.info("plots: %d plot(s) lost to exclusions (plots per class: %s)", len(excl),
+                 ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())))
     ok = res[res["outcome"] == "usable"]
-    area_cfg = cfg.get("area") or {}
-    gm = lambda g: (area_cfg.get("municipality") or (f"GM{g}" if isinstance(g, str) else None))  # noqa: E731
+    gm = lambda g: _gm(cfg, g)  # noqa: E731
     rows = pd.DataFrame({
         "candidate_key": "perceel:" + ok["kadastrale_aanduiding"].fillna(ok["identificatie"]),
         "kind": "undeveloped_plot",
@@ -113,8 +199,10 @@ def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None 
         "confidence": None,
         "evidence": [list(r) for r in ok["removed"]],
         "details": [{"perceel_id": i, "perceel_ids": list(ids), "parcel_area_m2": round(float(a), 1),
-                     "building_coverage": round(float(c / a), 4) if a else None, "kadastrale_aanduiding": k}
-                    for i, ids, a, c, k in zip(ok["identificatie"], ok["ids"], ok["area"], ok["covered"],
-                                               ok["kadastrale_aanduiding"])],
+                     "building_coverage": round(float(c / a), 4) if a else None, "kadastrale_aanduiding": k,
+                     "land_cover": lc, "land_cover_penalty": float(lp)}
+                    for i, ids, a, c, k, lc, lp in zip(ok["identificatie"], ok["ids"], ok["area"], ok["covered"],
+                                                       ok["kadastrale_aanduiding"], ok["land_cover"],
+                                                       ok["land_cover_penalty"])],
     })
-    return gpd.GeoDataFrame(rows, geometry=list(ok["usable"]), crs=28992)
+    return gpd.GeoDataFrame(rows, geometry=list(ok["usable"]), crs=28992), excl

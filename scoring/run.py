@@ -18,6 +18,7 @@ from ..db.load import TableSpec, replace_tables
 from ..sources.rasters import registered_rasters
 from .access import Graph, access_table, build_graph
 from .constraints import vector_context, zonal_stats
+from .coverage import coverage_lines, no_data_categories, poi_coverage
 from .graph_cache import cached_graph
 from .score import compute_scores
 
@@ -31,7 +32,8 @@ SCORE = TableSpec(table="score", schema="result",
                            "excluded_reason", "run_id"),
                   geometry=None, id_column="candidate_key", required=False)
 
-CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, ST_X(access_point) AS x, "
+CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, "
+                  "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
                   "ST_Y(access_point) AS y, geom FROM result.candidate ORDER BY candidate_key")
 # rasters whose zonal statistics become criteria: kind -> {statistic: criterion}
 RASTER_CRITERIA = {"noise_lden": {"mean": "noise_lden_db", "max": "noise_lden_max_db"},
@@ -45,7 +47,8 @@ def access_rows(access: pd.DataFrame) -> pd.DataFrame:
 
 def read_graph_tables(conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.read_sql(sa.text("SELECT node_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.network_node"), conn)
-    edges = pd.read_sql(sa.text("SELECT u, v, length_m, walk, bike, oneway_bike FROM core.network_edge"), conn)
+    edges = pd.read_sql(sa.text("SELECT u, v, length_m, walk, bike, oneway_bike, ST_AsBinary(geom) AS geom_wkb "
+                                "FROM core.network_edge"), conn)
     return nodes, edges
 
 
@@ -129,25 +132,61 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
     acfg = cfg["access"]
     cats = category_specs(acfg)
     tables = []
+    coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois, cats), "modes": {}}
     if has_graph and len(cands):
         for mode, graph in graphs(engine, list(acfg["modes"]), cache_dir).items():
             t0 = time.perf_counter()
+            coverage["modes"][mode] = {}
             tables.append(access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats,
-                                       max_snap_m=float(acfg["max_snap_m"])))
+                                       max_snap_m=float(acfg["max_snap_m"]), coverage=coverage["modes"][mode],
+                                       snap_to=acfg.get("snap_to", "edge")))
             log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
                      time.perf_counter() - t0)
+    log_coverage(coverage)
+    no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     access = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(ACCESS.columns))
     main_mode = acfg["modes"][0]
     dist = (access[access["mode"] == main_mode].pivot(index="candidate_key", columns="category", values="dist_m")
             if len(access) else pd.DataFrame())
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
-        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context)
+        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context,
+                                no_data=no_data)
     else:
         scores = pd.DataFrame(columns=list(SCORE.columns))
     scores = score_rows(scores, run_id)
     access_out = access_rows(access)
     replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores]}, run_id, "score")
+    save_coverage(engine, run_id, coverage)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
-    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"])}
+    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"]), "no_data": no_data,
+            "coverage": coverage}
+
+
+def log_coverage(coverage: dict) -> None:
+    """The coverage report in the log: a warning per no-data category, the per-mode counts as info."""
+    cats = coverage.get("categories") or {}
+    for k in no_data_categories(cats):
+        log.warning("score: category %s has no data: no POI within its cap of any candidate (%d in the data); "
+                    "left out of the score", k, cats[k]["pois"])
+    for line in coverage_lines({"modes": coverage.get("modes") or {}}):
+        log.info("score coverage: %s", line)
+
+
+def save_coverage(engine: sa.Engine, run_id: int, coverage: dict) -> None:
+    """Keep the coverage report with the run (meta.run.summary.score_coverage) for publish and the summary."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || "
+                             "jsonb_build_object('score_coverage', CAST(:c AS jsonb)) WHERE run_id = :r"),
+                     {"c": json.dumps(coverage), "r": run_id})
+
+
+def read_coverage(conn: sa.Connection) -> dict | None:
+    """The coverage report of the run that last scored (None when unknown, e.g. scored before it existed)."""
+    row = conn.execute(sa.text("SELECT r.summary->'score_coverage' FROM meta.stage s JOIN meta.run r USING (run_id) "
+                               "WHERE s.stage = 'score'")).first()
+    if row is None or row[0] is None:
+        row = conn.execute(sa.text("SELECT summary->'score_coverage' FROM meta.run WHERE summary ? 'score_coverage' "
+                                   "ORDER BY run_id DESC LIMIT 1")).first()
+    return row[0] if row and row[0] is not None else None

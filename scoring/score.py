@@ -4,6 +4,8 @@ Decays (documented in the README):
 - distance criteria: 1 at or below ``threshold_m``, linear to 0 at ``cap_m``, 0 beyond or unreachable;
 - ``area``: area / ``area_full_m2`` capped at 1;
 - ``vacancy_confidence``: the confidence itself (vacant buildings only);
+- ``land_cover`` (plots): ``1 - land_cover_penalty`` of the plot (penalised land cover such as mown
+  grass or BGT groenvoorziening, see :mod:`plekzoeker.scoring.plots`); not applicable to buildings;
 - ``noise``: 1 at or below ``noise_good_db``, linear to 0 at ``noise_bad_db`` (mean Lden; only when a
   noise raster is registered);
 - ``residential``: straight-line distance to the nearest residential area, 1 within
@@ -14,7 +16,8 @@ Context that is stored raw (``criteria``) without a sub-score: ``noise_lden_max_
 ``flood_depth_max_m`` (when a flood_depth raster is registered) and ``candidates_nearby``.
 
 score = sum(w_c * s_c) / sum(w_c) over the criteria that apply to the candidate, so a plot is not
-punished for having no vacancy confidence. Hard constraints (mean Lden above
+punished for having no vacancy confidence, and no candidate for a POI category the data does not
+cover (``no_data``: no POI of it within its cap of any candidate; see :mod:`plekzoeker.scoring.coverage`). Hard constraints (mean Lden above
 ``hard_exclude.noise_lden_above_db``, max flood depth above ``hard_exclude.flood_depth_above_m``)
 exclude the candidate with the reasons kept: score and rank stay empty. Ranks are dense by score
 (ties broken by candidate key, so a rerun gives the same order), overall and per municipality.
@@ -22,6 +25,7 @@ exclude the candidate with the reasons kept: score and rank stay empty. Ranks ar
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -44,7 +48,7 @@ def linear_between(x: np.ndarray, good: float, bad: float) -> np.ndarray:
 
 
 def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | None, cfg: dict,
-                   context: pd.DataFrame | None = None) -> pd.DataFrame:
+                   context: pd.DataFrame | None = None, no_data: Iterable[str] = ()) -> pd.DataFrame:
     """Score candidates.
 
     ``cands``: candidate_key, kind, municipality, area_m2, confidence.
@@ -53,6 +57,9 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     ``context``: optional, index candidate_key; any of the columns ``noise_lden_db`` (mean Lden, used
     when ``noise`` is None), ``noise_lden_max_db``, ``flood_depth_max_m``, ``dist_residential_m``,
     ``candidates_nearby`` (see :func:`plekzoeker.scoring.run.context_frame`).
+    ``no_data``: access categories without data where the candidates are
+    (:func:`plekzoeker.scoring.coverage.poi_coverage`): their sub-score is not applicable (left out of
+    the weighted mean) instead of 0.
     Returns candidate_key, criteria, subscores, weights (dicts), score, rank, rank_municipality, excluded_reason.
     """
     scfg, acfg = cfg["score"], cfg["access"]["categories"]
@@ -64,12 +71,19 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     for cat, c in acfg.items():
         d = dist[cat].reindex(df.index).to_numpy(dtype=float) if cat in dist.columns else np.full(n, np.nan)
         crit[f"dist_{cat}_m"] = d
-        sub[cat] = distance_subscore(d, float(c["threshold_m"]), float(c["cap_m"]))
+        sub[cat] = (np.full(n, np.nan) if cat in no_data
+                    else distance_subscore(d, float(c["threshold_m"]), float(c["cap_m"])))
     crit["area_m2"] = df["area_m2"].to_numpy(dtype=float)
     sub["area"] = np.clip(crit["area_m2"] / float(scfg["area_full_m2"]), 0.0, 1.0)
     conf = pd.to_numeric(df["confidence"], errors="coerce").to_numpy(dtype=float)
     crit["vacancy_confidence"] = conf
     sub["vacancy_confidence"] = conf  # NaN for plots: criterion does not apply
+    if "land_cover_penalty" in df.columns:
+        pen = pd.to_numeric(df["land_cover_penalty"], errors="coerce").to_numpy(dtype=float)
+        plot = (df["kind"] == "undeveloped_plot").to_numpy() if "kind" in df.columns else np.isfinite(pen)
+        pen = np.where(plot & np.isnan(pen), 0.0, pen)      # a plot detected before penalties existed: none
+        crit["land_cover_penalty"] = pen
+        sub["land_cover"] = np.where(plot, np.clip(1.0 - pen, 0.0, 1.0), np.nan)  # NaN: buildings
     ctx = context if context is not None else pd.DataFrame(index=df.index)
     if noise is None and "noise_lden_db" in ctx.columns:
         noise = ctx["noise_lden_db"]
@@ -101,7 +115,7 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     return out.drop(columns=["municipality"])
 
 
-DIGITS = {"flood_depth_max_m": 2}       # decimals kept in criteria (default 1)
+DIGITS = {"flood_depth_max_m": 2, "land_cover_penalty": 4}       # decimals kept in criteria (default 1)
 CONTEXT_CRITERIA = ("noise_lden_max_db", "flood_depth_max_m", "dist_residential_m", "candidates_nearby")
 # hard_exclude key -> (criterion, reason); a candidate is excluded when the criterion is above the limit
 HARD_EXCLUDE = {"noise_lden_above_db": ("noise_lden_db", "mean noise Lden above {} dB"),

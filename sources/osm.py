@@ -30,8 +30,10 @@ LANDUSE = TableSpec(table="landuse", columns=("osm_id", "key", "value", "input_i
 
 
 def categories_from_config(cfg: dict) -> dict[str, list[str]]:
-    """category -> list of 'key=value' tag filters, from the access section of the config."""
-    return {name: list(c["tags"]) for name, c in cfg["access"]["categories"].items()}
+    """category -> list of 'key=value' tag filters (and '!key=value' vetoes from ``unless``), from the
+    access section of the config."""
+    return {name: list(c["tags"]) + [f"!{t}" for t in c.get("unless") or []]
+            for name, c in cfg["access"]["categories"].items()}
 
 
 def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str]] | None = None,

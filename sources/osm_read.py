@@ -53,13 +53,15 @@ Street graph rules (osmnx-like, adapted to Dutch traffic rules; see ``classify_w
 * Walk: ``highway`` in ``WALK_HIGHWAYS`` (footway, path, pedestrian, steps, living_street,
   residential, service, unclassified, road, track, cycleway — in NL a pedestrian may use the
   fietspad when there is no footpath —, corridor, tertiary/secondary/primary and their links);
-  ``trunk``/``trunk_link`` only with a sidewalk (``sidewalk[:both|:left|:right]`` = yes/both/left/
-  right) or ``foot=yes|designated|permissive``; ``bridleway`` only with such an explicit ``foot``.
+  ``trunk``/``trunk_link``/``busway`` only with a sidewalk (``sidewalk[:both|:left|:right]`` =
+  yes/both/left/right) or ``foot=yes|designated|permissive``; ``bridleway`` only with such an
+  explicit ``foot``.
 * Bike: ``highway`` in ``BIKE_HIGHWAYS`` (cycleway, path, living_street, residential, service,
   unclassified, road, track, tertiary/secondary/primary and links); footway, pedestrian, steps,
-  bridleway, corridor, trunk, trunk_link only with ``bicycle=yes|designated|permissive``.
-* Never: motorway, motorway_link, construction, proposed, platform, raceway, bus_guideway,
-  busway, …; any way with ``area=yes`` (pedestrian squares drawn as polygons).
+  bridleway, corridor, trunk, trunk_link, busway only with ``bicycle=yes|designated|permissive``.
+* Never: motorway, motorway_link, construction, proposed, platform, raceway, bus_guideway, a
+  busway without foot/sidewalk/bicycle tags, …; any way with ``area=yes`` (pedestrian squares drawn
+  as polygons).
 * A street whose sidewalks are mapped as separate ways (``sidewalk[:both|:left|:right]=separate``
   and no side with a sidewalk on the street itself) is not walked: the separate footways are
   (osmnx does the same).
@@ -115,6 +117,7 @@ from pyproj import Transformer
 
 from plekzoeker.area import Area
 from plekzoeker.errors import SourceError
+from plekzoeker.sources.osm_tags import LANDUSE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +129,11 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
         "public_transport=platform",
         "public_transport=stop_position",
         "railway=tram_stop",
+        "station=subway",        # metro and light-rail stations are transit stops, not train stations
+        "station=light_rail",
     ],
-    "train_station": ["railway=station", "railway=halt"],
+    "train_station": ["railway=station", "railway=halt", "!station=subway", "!station=light_rail", "!station=tram",
+                      "!subway=yes", "!light_rail=yes", "!tram=yes"],
     "supermarket": ["shop=supermarket", "shop=convenience"],
     "gp": ["amenity=doctors", "amenity=clinic"],
     "pharmacy": ["amenity=pharmacy"],
@@ -136,36 +142,18 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "park": ["leisure=park"],
 }
 
-# (key, value or None for any value, exclusion) — first match wins.
-LANDUSE_RULES: tuple[tuple[str, str | None, bool], ...] = (
-    ("landuse", "cemetery", True),
-    ("amenity", "grave_yard", True),
-    ("landuse", "military", True),
-    ("landuse", "railway", True),
-    ("landuse", "reservoir", True),
-    ("landuse", "basin", True),
-    ("natural", "water", True),
-    ("natural", "wetland", True),
-    ("waterway", "riverbank", True),
-    ("water", None, True),
-    ("leisure", "nature_reserve", True),
-    ("boundary", "protected_area", True),
-    ("area:highway", None, True),
-    ("landuse", "residential", False),
-)
-
 WALK_HIGHWAYS = frozenset({
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
     "unclassified", "road", "track", "cycleway", "corridor",
     "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
 })
-WALK_IF_ALLOWED = frozenset({"trunk", "trunk_link", "bridleway"})  # see classify_way
+WALK_IF_ALLOWED = frozenset({"trunk", "trunk_link", "bridleway", "busway"})  # see classify_way
 BIKE_HIGHWAYS = frozenset({
     "cycleway", "path", "living_street", "residential", "service", "unclassified", "road",
     "track", "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
 })
 BIKE_IF_ALLOWED = frozenset({"footway", "pedestrian", "steps", "bridleway", "corridor",
-                             "trunk", "trunk_link"})
+                             "trunk", "trunk_link", "busway"})
 GRAPH_HIGHWAYS = WALK_HIGHWAYS | WALK_IF_ALLOWED | BIKE_HIGHWAYS | BIKE_IF_ALLOWED
 
 _EXPLICIT_YES = frozenset({"yes", "designated", "permissive", "official"})
@@ -231,7 +219,7 @@ def classify_way(tags: Mapping[str, str]) -> tuple[bool, bool, int]:
             walk = True
         elif hw == "bridleway":
             walk = foot_yes
-        elif hw in WALK_IF_ALLOWED:  # trunk, trunk_link
+        elif hw in WALK_IF_ALLOWED:  # trunk, trunk_link, busway
             walk = foot_yes or any(v in _SIDEWALK_YES for v in sidewalks)
         else:
             walk = False
@@ -271,13 +259,25 @@ def classify_way(tags: Mapping[str, str]) -> tuple[bool, bool, int]:
 
 
 def _parse_categories(categories: Mapping[str, list[str]]) -> dict[str, list[tuple[str | None, str]]]:
-    """``{"cat": ["k=v", "k=*", "k"]}`` → ``{key: [(value or None, cat), ...]}``."""
+    """``{"cat": ["k=v", "k=*", "k", "!k=v"]}`` → ``{key: [(value or None, cat or "!cat"), ...]}``.
+
+    A filter starting with ``!`` is a veto: an object matching it is not in the category even when a
+    positive filter matches (``railway=station`` with ``station=subway`` is a metro station, not a
+    train station)."""
     index: dict[str, list[tuple[str | None, str]]] = {}
     for cat, filters in categories.items():
         if isinstance(filters, str):
             filters = [filters]
         for f in filters:
-            key, sep, value = str(f).partition("=")
+            f = str(f).strip()
+            neg = f.startswith("!")
+            key, sep, value = f.lstrip("!").partition("=")
+            if neg:
+                key, value = key.strip(), value.strip()
+                if not key:
+                    raise ValueError(f"bad OSM tag filter for category {cat!r}: {f!r} (want !key=value)")
+                index.setdefault(key, []).append((value if sep and value not in ("", "*") else None, "!" + cat))
+                continue
             key, value = key.strip(), value.strip()
             if not key:
                 raise ValueError(f"bad OSM tag filter for category {cat!r}: {f!r} (want key=value)")
@@ -287,6 +287,7 @@ def _parse_categories(categories: Mapping[str, list[str]]) -> dict[str, list[tup
 
 def _match_categories(tags: Mapping[str, str], index: dict[str, list[tuple[str | None, str]]]) -> list[str]:
     out: list[str] = []
+    vetoed: list[str] = []
     get = tags.get
     for key, rules in index.items():
         v = get(key)
@@ -294,9 +295,12 @@ def _match_categories(tags: Mapping[str, str], index: dict[str, list[tuple[str |
             continue
         values = [s.strip() for s in v.split(";")] if ";" in v else (v,)
         for want, cat in rules:
-            if (want is None or want in values) and cat not in out:
-                out.append(cat)
-    return out
+            if want is None or want in values:
+                if cat[0] == "!":
+                    vetoed.append(cat[1:])
+                elif cat not in out:
+                    out.append(cat)
+    return [c for c in out if c not in vetoed] if vetoed else out
 
 
 def _match_landuse(tags: Mapping[str, str]) -> tuple[str, str, bool] | None:

@@ -243,7 +243,8 @@ def _check_against_networkx(nodes, edges, mode, direction, cands, pois, cats, ma
     """access_table vs an independent networkx reference; returns (#distances checked, #non-zero counts)."""
     g = build_graph(nodes, edges, mode=mode)
     t = access_table(g, cands, pois, {k: {"threshold_m": r, "cap_m": cap} for k, (cap, r) in cats.items()},
-                     max_snap_m=max_snap, direction=direction).set_index(["candidate_key", "category"])
+                     max_snap_m=max_snap, direction=direction,
+                     snap_to="node").set_index(["candidate_key", "category"])   # the reference snaps to nodes
     ref = _nx_graph(nodes, edges, mode)
     assert set(ref.nodes) == set(g.node_ids.tolist())
     if direction == "from_poi":
@@ -356,7 +357,7 @@ def test_count_within_methods_match_brute_force(monkeypatch, method, mode, direc
     cats = {"a": {"threshold_m": 400.0, "cap_m": 900.0}, "b": {"threshold_m": 250.0, "cap_m": 200.0}}
     pois = pd.DataFrame({"category": np.where(np.arange(90) % 3 == 0, "b", "a"), "x": pxy[:, 0], "y": pxy[:, 1]})
     cands = pd.DataFrame({"candidate_key": [f"c{i}" for i in range(len(cxy))], "x": cxy[:, 0], "y": cxy[:, 1]})
-    t = access_table(g, cands, pois, cats, max_snap_m=60.0, direction=direction)
+    t = access_table(g, cands, pois, cats, max_snap_m=60.0, direction=direction, snap_to="node")  # as the brute force
     t = t.set_index(["candidate_key", "category"])
 
     csr = g.csr if direction == "to_poi" else g.reverse()          # candidate -> POI travel

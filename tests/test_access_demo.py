@@ -68,7 +68,8 @@ def brute_snap(ids: np.ndarray, nxy: np.ndarray, pts: np.ndarray) -> list[tuple[
 def test_demo_town_matches_networkx(town, mode, method, monkeypatch):
     osm, cands, pois, cats = town
     monkeypatch.setattr(access, "COUNT_METHOD", method)
-    t = access_table(build_graph(osm.nodes, osm.edges, mode=mode), cands, pois, cats, max_snap_m=MAX_SNAP)
+    t = access_table(build_graph(osm.nodes, osm.edges, mode=mode), cands, pois, cats, max_snap_m=MAX_SNAP,
+                     snap_to="node")   # the reference snaps to nodes (edge snapping: tests/test_snap_edges.py)
     t = t.set_index(["candidate_key", "category"])
     ref = reference_graph(osm.edges, mode)
     xy_of = osm.nodes.set_index("node_id")[["x", "y"]]

@@ -50,7 +50,8 @@ def test_the_extract_is_what_the_test_needs(helsinki):
 def test_real_streets_match_networkx(helsinki, mode):
     osm, cands, pois, cats = helsinki
     graph = build_graph(osm.nodes, osm.edges, mode=mode)
-    t = access_table(graph, cands, pois, cats, max_snap_m=MAX_SNAP).set_index(["candidate_key", "category"])
+    t = access_table(graph, cands, pois, cats, max_snap_m=MAX_SNAP,
+                     snap_to="node").set_index(["candidate_key", "category"])   # the reference snaps to nodes
     ref = reference_graph(osm.edges, mode)
     assert graph.n_nodes == ref.number_of_nodes()
     ids = np.array(list(ref.nodes))

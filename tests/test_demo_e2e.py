@@ -81,3 +81,26 @@ def test_distances_present_and_never_zero_for_unreachable(demo_run, engine):
         rows = c.execute(sa.text("SELECT dist_m, reason FROM result.access")).all()
     assert rows
     assert all((d is None) == (r is not None) for d, r in rows)
+
+
+def test_coverage_in_summary_and_about_sheet(demo_run, demo_dir):
+    """Every category has data in the demo; the per-mode, per-category counts are in summary.json and
+    on the lists' 'about' sheet."""
+    from openpyxl import load_workbook
+
+    cfg, out, summary, _ = demo_run
+    on_disk = json.loads((out / "latest" / "summary.json").read_text())
+    cov = on_disk["coverage"]
+    m = manifest(demo_dir)
+    assert on_disk["no_data"] == []
+    assert {k: v["pois"] for k, v in cov["categories"].items()} == {k: m["pois"].get(k, 0) for k in cfg["access"]["categories"]}
+    assert set(cov["modes"]) == {"walk", "bike"}
+    for mode, mc in cov["modes"].items():
+        assert mc["edges"] > 0 and mc["max_snap_m"] == 250
+        for cat, c in mc["categories"].items():
+            assert c["snapped"] + c["too_far"] == c["pois"] == cov["categories"][cat]["pois"], (mode, cat)
+    wb = load_workbook(next((out / "latest").glob("outreach_*.xlsx")))
+    about = [r[0] for r in wb["about"].iter_rows(values_only=True) if r and r[0]]
+    assert "Data coverage of this run:" in about
+    assert any(line.startswith("POIs per category") and "stop " in line for line in about)
+    assert any(line.startswith("walk: ") and "snapped" in line for line in about)

@@ -221,14 +221,15 @@ def test_osm_file(town, osm):
     # POIs as the reader sees them
     got = osm.pois["category"].value_counts().to_dict()
     assert got == {k: v for k, v in m["pois"].items() if v}
-    assert got["supermarket"] == 2 and got["primary_school"] == 2 and got["park"] == 2 and got["train_station"] == 1
+    assert got["supermarket"] == 2 and got["primary_school"] == 2 and got["park"] == 3 and got["train_station"] == 1
     assert got["gp"] == 1 and got["pharmacy"] == 1 and got["social_services"] >= 1 and got["stop"] >= 4
     sm = osm.pois[osm.pois.category == "supermarket"]
     assert sorted(sm["osm_id"].str[0]) == ["n", "w"]
     plat = [t for _, _, t in nodes.values() if t.get("highway") == "bus_stop"]
     assert any(t.get("public_transport") == "platform" for t in plat)
     lu = set(zip(osm.landuse["key"], osm.landuse["value"]))
-    assert {("natural", "water"), ("landuse", "cemetery"), ("landuse", "residential")} <= lu
+    assert {("natural", "water"), ("landuse", "cemetery"), ("landuse", "residential"), ("leisure", "park"),
+            ("natural", "wood"), ("leisure", "pitch")} <= lu
 
 
 def test_osm_nodes_round_trip_rd(town):
@@ -363,7 +364,8 @@ def test_plot_cases_geometry(town, osm):
     m, per, pand = town["m"], town["perceel"].set_index("identificatie"), town["pand"]
     plots = {p["case"]: p for p in m["plots"]}
     assert set(plots) == {"clean_open_plot", "small_shed", "built_over", "too_small", "too_narrow", "half_in_pond",
-                          "partly_in_water", "inside_cemetery", "exactly_min_area", "noisy_main_road"}
+                          "partly_in_water", "inside_cemetery", "exactly_min_area", "noisy_main_road",
+                          "public_park", "wood", "sports_field"}
     in_use = pand[pand["status"].isin(IN_USE)].geometry.values
     built = pand[pand["status"].isin(BUILT)].geometry.values
     water = shapely.union_all(osm.landuse[osm.landuse["value"] == "water"].geometry.values)
@@ -398,6 +400,12 @@ def test_plot_cases_geometry(town, osm):
     assert 0 < g.intersection(water).area and g.difference(water).area >= 1000
     g = geom("inside_cemetery")
     assert g.difference(cemetery).area < 1e-3
+    for case, value in (("public_park", "park"), ("wood", "wood"), ("sports_field", "pitch")):
+        cover = shapely.union_all(osm.landuse[osm.landuse["value"] == value].geometry.values)
+        g = geom(case)
+        assert g.area >= 1000 and coverage(g, built) == 0 and g.difference(cover).area < 1e-3, case
+        assert plots[case]["expected_reason"] == {"park": "osm:leisure=park", "wood": "osm:natural=wood",
+                                                   "pitch": "osm:leisure=pitch"}[value]
     g = geom("noisy_main_road")
     with rasterio.open(town["dir"] / "noise_lden.tif") as src:
         cells = [src.index(x, y) for x, y in ((g.centroid.x, g.bounds[1] + 5), (g.centroid.x, g.bounds[3] - 5))]

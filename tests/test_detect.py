@@ -57,6 +57,29 @@ def test_exact_evidence_and_confidence_of_planted_offices(engine, demo_loaded, d
         assert got.loc[f"pand:{pand_id}", "confidence"] == pytest.approx(b["confidence_default"], abs=1e-3), pand_id
 
 
+def test_planted_plots_exactly_and_exclusions_with_their_reasons(engine, demo_loaded, demo_dir):
+    """Precision = recall = 1 on the planted plots; the park, wood, sports field, cemetery, pond and noisy
+    plots are in result.exclusion with the class that removed them as the main reason."""
+    manifest = json.loads((demo_dir / "manifest.json").read_text())
+    run_detect(engine, demo_loaded, run_id=1)
+    got = candidates(engine)
+    plots = set(got.loc[got["kind"] == "undeveloped_plot", "label"])
+    assert plots == {p["kadastrale_aanduiding"] for p in manifest["plots"] if p["expected"] == "usable"}
+    with engine.connect() as c:
+        excl = pd.read_sql(sa.text("SELECT candidate_key, reason, details FROM result.exclusion "
+                                   "WHERE kind = 'undeveloped_plot'"), c).set_index("candidate_key")
+    lost = {p["kadastrale_aanduiding"]: p for p in manifest["plots"] if "expected_reason" in p}
+    assert {"public_park", "wood", "sports_field", "inside_cemetery", "half_in_pond", "noisy_main_road"} <= \
+        {p["case"] for p in lost.values()}
+    assert set(excl.index) == {f"perceel:{k}" for k in lost}
+    for kad, p in lost.items():
+        row = excl.loc[f"perceel:{kad}"]
+        first = row["details"]["removed"][0]
+        assert first["removed"] == p["expected_reason"], (p["case"], row["reason"])
+        assert row["reason"].startswith("too small after exclusions: " + p["expected_reason"])
+        assert first["area_m2"] == pytest.approx(p["removed_m2"][p["expected"].split(":")[-1]], abs=1.0)
+
+
 def test_detection_is_stable_and_valid(engine, demo_loaded):
     run_detect(engine, demo_loaded, run_id=1)
     first = candidates(engine)
@@ -142,3 +165,45 @@ def test_adjacent_parcels_of_one_owner_form_one_plot(db, tmp_path, same_owner, e
     if same_owner:
         assert got.iloc[0]["area_m2"] == pytest.approx(1800, abs=0.5)
         assert sorted(got.iloc[0]["source_ids"]) == ["9000000000000001", "9000000000000002"]
+
+
+def test_land_cover_hard_exclusion_versus_graded_penalty(db, tmp_path):
+    """A 60 x 50 m parcel half under landuse=grass (penalty 0.5) stays a plot with penalty 0.5 x 0.5; the
+    same parcel half under leisure=park (a hard exclusion) keeps 1,500 m², and a park over all of a third
+    parcel removes it with the reason in result.exclusion. Moving leisure=park to penalise_osm keeps it."""
+    from shapely.geometry import MultiPolygon
+
+    from plekzoeker.sources.osm import LANDUSE
+
+    f = tmp_path / "p"
+    f.write_text("x")
+    load_input(db, "brk", f, {PERCEEL: lambda: [_parcels([("9000000000000001", box(0, 0, 60, 50)),
+                                                          ("9000000000000002", box(200, 0, 260, 50)),
+                                                          ("9000000000000003", box(400, 0, 460, 50))])]})
+    lu = gpd.GeoDataFrame({"osm_id": ["w1", "w2", "w3"], "key": ["landuse", "leisure", "leisure"],
+                           "value": ["grass", "park", "park"]},
+                          geometry=[MultiPolygon([box(-10, -10, 30, 60)]), MultiPolygon([box(190, -10, 230, 60)]),
+                                    MultiPolygon([box(390, -10, 470, 60)])], crs=28992)
+    load_input(db, "osm_landuse", f, {LANDUSE: lambda: [lu]})
+    run_detect(db, load_config(), run_id=1)
+    got = candidates(db).set_index("candidate_key")
+    assert sorted(got.index) == ["perceel:TST00 A 1", "perceel:TST00 A 2"]
+    assert got.loc["perceel:TST00 A 1", "area_m2"] == pytest.approx(3000)
+    assert got.loc["perceel:TST00 A 2", "area_m2"] == pytest.approx(1500)
+    with db.connect() as c:
+        det = dict(c.execute(sa.text("SELECT candidate_key, details FROM result.candidate")).all())
+        excl = c.execute(sa.text("SELECT candidate_key, kind, reason FROM result.exclusion")).all()
+    assert det["perceel:TST00 A 1"]["land_cover_penalty"] == pytest.approx(0.25)
+    assert det["perceel:TST00 A 1"]["land_cover"] == [{"class": "osm:landuse=grass", "area_m2": 1500.0,
+                                                      "share": 0.5, "penalty": 0.5}]
+    assert det["perceel:TST00 A 2"]["land_cover_penalty"] == 0
+    assert got.loc["perceel:TST00 A 2", "evidence"] == [{"removed": "osm:leisure=park", "area_m2": 1500.0}]
+    assert excl == [("perceel:TST00 A 3", "undeveloped_plot", "too small after exclusions: osm:leisure=park 3000 m2")]
+    # policy: park edges are used here -> a penalty instead of an exclusion
+    hard = [t for t in load_config()["plots"]["exclude_osm"] if t != "leisure=park"]
+    cfg = load_config(overrides={"plots": {"penalise_osm": {"leisure=park": 0.8}, "exclude_osm": hard}})
+    run_detect(db, cfg, run_id=2)
+    with db.connect() as c:
+        det = dict(c.execute(sa.text("SELECT candidate_key, details FROM result.candidate")).all())
+    assert det["perceel:TST00 A 3"]["land_cover_penalty"] == pytest.approx(0.8)
+    assert det["perceel:TST00 A 2"]["land_cover_penalty"] == pytest.approx(0.4)

@@ -98,7 +98,9 @@ def test_outreach_survives_nights_and_changes_are_reported(db, cfg, tmp_path):
 
     # the coordinator works the list
     top, declined = rows[0]["candidate_key"], rows[1]["candidate_key"]
-    building = next(r for r in rows[2:] if r["kind"] == "vacant_building")
+    # a building low in the list: the plot its parcel becomes next night ranks above it, so ranks move
+    # (with the first building the new plot can take exactly its rank and nothing moves)
+    building = next(r for r in reversed(rows[2:-1]) if r["kind"] == "vacant_building")
     gone, gone_rank = building["candidate_key"], building["rank_overall"]
     bad = rows[-1]["candidate_key"]
     wb = load_workbook(latest / LIST)

@@ -161,6 +161,14 @@ def test_motorway_and_private_road_excluded(data):
         ({"highway": "pedestrian", "area": "yes"}, (False, False, 0)),
         ({"highway": "construction"}, (False, False, 0)),
         ({"highway": "bridleway"}, (False, False, 0)),
+        # busways: closed to walking and cycling unless the tags open them (Delft's Michiel de Ruyterweg)
+        ({"highway": "busway"}, (False, False, 0)),
+        ({"highway": "busway", "bus": "yes", "oneway": "yes"}, (False, False, 0)),
+        ({"highway": "busway", "foot": "yes", "sidewalk": "right", "lanes": "2"}, (True, False, 0)),
+        ({"highway": "busway", "sidewalk": "left", "oneway": "yes"}, (True, False, 0)),
+        ({"highway": "busway", "sidewalk": "separate"}, (False, False, 0)),
+        ({"highway": "busway", "sidewalk": "no"}, (False, False, 0)),
+        ({"highway": "busway", "bicycle": "yes", "oneway": "yes"}, (False, True, 1)),
         ({"building": "yes"}, (False, False, 0)),
     ],
 )
@@ -234,7 +242,11 @@ def test_custom_categories(town_files):
 
 def test_default_categories_cover_domain_tags():
     assert DEFAULT_CATEGORIES["stop"] == ["highway=bus_stop", "public_transport=platform",
-                                          "public_transport=stop_position", "railway=tram_stop"]
+                                          "public_transport=stop_position", "railway=tram_stop",
+                                          "station=subway", "station=light_rail"]
+    from plekzoeker.settings import load_config
+    from plekzoeker.sources.osm import categories_from_config
+    assert categories_from_config(load_config()) == DEFAULT_CATEGORIES   # the reader's defaults are the config's
     assert set(DEFAULT_CATEGORIES) == {"stop", "train_station", "supermarket", "gp", "pharmacy",
                                        "primary_school", "social_services", "park"}
 
@@ -245,7 +257,7 @@ def test_landuse_polygons(data):
     lu = data.landuse.set_index("osm_id")
     assert sorted(zip(lu.index, lu.key, lu.value)) == sorted([
         ("w203", "natural", "water"), ("w204", "water", "canal"), ("w205", "landuse", "cemetery"),
-        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"),
+        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"), ("r300", "leisure", "park"),
     ])
     assert lu.loc["w207", "exclusion"] == False  # noqa: E712 - context class only
     assert lu.drop(index="w207").exclusion.all()
@@ -255,8 +267,11 @@ def test_landuse_polygons(data):
     cemetery = Polygon([rd(*n[i][:2]) for i in w[205][0]])
     assert lu.loc["w205"].geometry.symmetric_difference(cemetery).area < 0.01
     assert lu.loc["w205"].geometry.area == pytest.approx(cemetery.area, rel=1e-9)
-    # the park relation (leisure=park) is a POI, not an exclusion area; the untagged outer way neither
-    assert "r300" not in lu.index and "w202" not in lu.index
+    # the park relation (leisure=park) is a POI and a land-cover area (with its pond as a hole); the
+    # untagged outer way is neither
+    assert "w202" not in lu.index
+    assert ("r300", "park") in set(data.pois.set_index(["osm_id", "category"]).index)
+    assert lu.loc["r300"].geometry.geoms[0].interiors
 
 
 def test_broken_area_skipped_and_open_way_poi(tmp_path):
@@ -435,3 +450,24 @@ def test_walk_graph_matches_osmnx(town_files, data):
     ends = {refs[i] for wid, (refs, _) in ways.items() if wid in osmnx_walk for i in (0, -1)}
     assert set(data.nodes.node_id) == set(simple.nodes) | ends
     assert nx.number_weakly_connected_components(sub) == 1
+
+
+def test_metro_and_light_rail_stations_are_stops_not_train_stations(tmp_path):
+    """railway=station with station=subway|light_rail (or subway=yes) is a transit stop; a plain
+    railway=station or railway=halt stays a train station (Amsterdam's metro stations were counted as NS)."""
+    from plekzoeker.settings import load_config
+    from plekzoeker.sources.osm import categories_from_config
+
+    nodes = {1: (4.9, 52.37, {}), 2: (4.901, 52.37, {}),
+             3: (4.9, 52.371, {"railway": "station", "name": "Centraal", "train": "yes"}),
+             4: (4.9, 52.372, {"railway": "station", "station": "subway", "name": "Nieuwmarkt"}),
+             5: (4.9, 52.373, {"railway": "station", "station": "light_rail", "name": "Amstelveen"}),
+             6: (4.9, 52.374, {"railway": "halt", "subway": "yes", "name": "Halte"}),
+             7: (4.9, 52.375, {"railway": "halt", "name": "Delft Campus"})}
+    ways = {10: ([1, 2], {"highway": "residential"})}
+    path = write_osm_xml(tmp_path / "stations.osm", nodes, ways)
+    for cats in (None, categories_from_config(load_config())):      # the reader's defaults and the config
+        p = read_osm(path, categories=cats).pois
+        got = {(n, c) for n, c in zip(p["name"], p["category"])}
+        assert got == {("Centraal", "train_station"), ("Delft Campus", "train_station"), ("Nieuwmarkt", "stop"),
+                       ("Amstelveen", "stop")}, cats      # "Halte" (a subway=yes halt): neither

@@ -129,3 +129,49 @@ def test_flood_depth_hard_exclusion_and_combined_reasons():
     del cfg["score"]["hard_exclude"]["flood_depth_above_m"]
     out3 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
     assert pd.isna(out3.loc["a", "excluded_reason"])                        # limit not set: no exclusion
+
+
+def test_land_cover_subscore_for_plots_only():
+    cfg = _cfg({"stop": 1.0, "land_cover": 1.0})
+    cands = _cands().assign(land_cover_penalty=[None, None, 0.25])
+    out = compute_scores(cands, _dist(), None, cfg).set_index("candidate_key")
+    assert out.loc["c", "subscores"]["land_cover"] == 0.75
+    assert out.loc["c", "score"] == pytest.approx((0.0 + 0.75) / 2)      # stop unreachable: 0
+    assert "land_cover" not in out.loc["a", "weights"]                    # buildings: does not apply
+    assert out.loc["a", "score"] == 1.0
+
+
+def test_penalty_config_is_validated():
+    from plekzoeker.errors import ConfigError
+    with pytest.raises(ConfigError, match="penalise_osm.*not a land-use class"):
+        load_config(overrides={"plots": {"penalise_osm": {"landuse=farmyard": 0.5}}})
+    with pytest.raises(ConfigError, match=r"penalty in \(0, 1\]"):
+        load_config(overrides={"plots": {"penalise_bgt": {"begroeidterreindeel:groenvoorziening": 2}}})
+    with pytest.raises(ConfigError, match="also a hard exclusion"):
+        load_config(overrides={"plots": {"penalise_osm": {"leisure=park": 0.5}}})
+
+
+def test_no_data_category_is_left_out_but_beyond_cap_keeps_zero():
+    """A category without data is not applicable (weight dropped); a POI beyond the cap is a real 0."""
+    from plekzoeker.scoring.coverage import no_data_categories, poi_coverage
+
+    cfg = _cfg({"stop": 1.0, "supermarket": 1.0})
+    cands_xy = np.array([[0.0, 0.0], [5000.0, 0.0], [0.0, 9000.0]])
+    cats = {"stop": {"cap_m": 1200.0}, "supermarket": {"cap_m": 3000.0}, "pharmacy": {"cap_m": 4000.0}}
+    pois = pd.DataFrame({"category": ["stop", "supermarket", "pharmacy"], "x": [100.0, 7900.0, 20000.0],
+                         "y": [0.0, 0.0, 0.0]})
+    cov = poi_coverage(cands_xy, pois, cats)
+    assert cov["stop"] == {"pois": 1, "pois_within_cap": 1, "no_data": False}
+    assert cov["supermarket"] == {"pois": 1, "pois_within_cap": 1, "no_data": False}   # 2,900 m from the 2nd
+    assert cov["pharmacy"] == {"pois": 1, "pois_within_cap": 0, "no_data": True}       # 15 km from all
+    assert no_data_categories(cov) == ["pharmacy"]
+    cands = _cands()
+    dist = pd.DataFrame({"stop": [100.0, np.nan, np.nan], "supermarket": [3500.0, 2900.0, np.nan]}, index=["a", "b", "c"])
+    with_sm = compute_scores(cands, dist, None, cfg).set_index("candidate_key")
+    without = compute_scores(cands, dist, None, cfg, no_data=["supermarket"]).set_index("candidate_key")
+    assert with_sm.loc["a", "subscores"]["supermarket"] == 0.0           # beyond the cap: 0, still weighted
+    assert with_sm.loc["a", "score"] == pytest.approx(0.5)
+    assert without.loc["a", "subscores"]["supermarket"] is None           # no data: not applicable
+    assert "supermarket" not in without.loc["a", "weights"]
+    assert without.loc["a", "score"] == 1.0
+    assert without.loc["a", "criteria"]["dist_supermarket_m"] == 3500.0  # the distance is still shown

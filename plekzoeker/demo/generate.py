@@ -99,8 +99,11 @@ ASSUMPTIONS = {
     "weights": {"bag_status_buiten_gebruik": 0.6, "bag_pand_buiten_gebruik": 0.6, "bag_long_renovation": 0.35,
                 "vacancy_register": 0.7, "no_establishment": 0.25, "low_energy": 0.3},
     "counter_weights": {"active_establishment": 0.35, "normal_energy": 0.2},
-    "exclude_osm": ["natural=water", "landuse=cemetery"],
+    "exclude_osm": ["natural=water", "landuse=cemetery", "leisure=park", "natural=wood", "leisure=pitch"],
 }
+# The planted land-cover exclusions: expectation -> (OSM key, value) of the area that removes the plot.
+EXCLUDED_CLASSES = {"excluded:cemetery": ("landuse", "cemetery"), "excluded:park": ("leisure", "park"),
+                    "excluded:wood": ("natural", "wood"), "excluded:sports": ("leisure", "pitch")}
 
 # Noise model: Lden(d) = L0 - 15 log10(1 + d / 8 m) - 0.005 d per source, summed energetically with
 # a 45 dB background. ≈ 70 dB at the edge of the Provincialeweg, > 65 dB up to ~28 m from its axis.
@@ -175,6 +178,8 @@ SCHEMAS = {
 # Scorer-style outcome each semantic plot expectation corresponds to (see scoring/plots.py).
 PLOT_OUTCOME = {"usable": "usable", "too_small": "too_small", "too_narrow": "too_narrow", "built": "built",
                 "water": "too_small_after_exclusions", "excluded:cemetery": "too_small_after_exclusions",
+                "excluded:park": "too_small_after_exclusions", "excluded:wood": "too_small_after_exclusions",
+                "excluded:sports": "too_small_after_exclusions",
                 "noise": "too_small_after_exclusions"}
 
 
@@ -940,6 +945,16 @@ def plots_tile(rng) -> Tile:
     plot("noisy_main_road", (20, 10, 80, 45), "noise", ("province", OWNERS["province"]),
          "60 m x 35 m beside the Provincialeweg: Lden > 65 dB on its southern 20 m, 900 m2 left "
          "(usable without the noise constraint)")
+    # public green next to the plots: open parcels a coordinator must not be offered
+    t.area([(295, 172), (390, 172), (390, 248), (295, 248)], {"leisure": "park", "name": "Oostveldpark"})
+    plot("public_park", (300, 175, 385, 245), "excluded:park", ("municipality", OWNERS["municipality"]),
+         "85 m x 70 m of open land, all inside a leisure=park: a hard exclusion, recorded with its reason")
+    t.area([(295, 255), (390, 255), (390, 325), (295, 325)], {"natural": "wood", "name": "Oostveldbos"})
+    plot("wood", (300, 260, 385, 320), "excluded:wood", ("other", OWNERS["other"]),
+         "85 m x 60 m under natural=wood: a hard exclusion")
+    t.area([(295, 331), (390, 331), (390, 389), (295, 389)], {"leisure": "pitch", "sport": "soccer"})
+    plot("sports_field", (300, 335, 385, 385), "excluded:sports", ("municipality", OWNERS["municipality"]),
+         "85 m x 50 m football pitch (leisure=pitch): a hard exclusion")
     return t
 
 
@@ -1661,7 +1676,10 @@ def poi_counts(osm: OsmCollector) -> dict[str, int]:
     for cat, rules in DEFAULT_CATEGORIES.items():
         n = 0
         for tags in objs:
-            if any(v in (tags.get(r.split("=")[0]) or "").split(";") for r in rules for v in [r.split("=", 1)[1]]):
+            def hit(r):
+                k, v = r.lstrip("!").split("=", 1)
+                return v in (tags.get(k) or "").split(";")
+            if any(hit(r) for r in rules if r[0] != "!") and not any(hit(r) for r in rules if r[0] == "!"):
                 n += 1
         out[cat] = n
     return out
@@ -1784,7 +1802,8 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
             rows_est.append(row(pl, j, "addr" if n % 4 == 1 else "id", kvk_nummer=str(next(kvk)), active="true"))
     # plots
     water = [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get("natural") == "water"]
-    cemetery = [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get("landuse") == "cemetery"]
+    classes = {name.split(":", 1)[1]: [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get(k) == v]
+               for name, (k, v) in EXCLUDED_CLASSES.items()}
     plots = []
     for ck in ("plots", "cemetery"):
         pl = core[ck]
@@ -1793,12 +1812,15 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
         for p in pl.frozen.tile.plots:
             i = p["parcel"]
             g = pl.parcel["geometry"][i]
-            res = evaluate_plot(g, panden, water, cemetery, noise, origin)
+            res = evaluate_plot(g, panden, water, classes, noise, origin)
             outcome = PLOT_OUTCOME[p["expected"]]
             assert res["outcome"] == outcome, (p["case"], res)
-            if p["expected"] in ("water", "excluded:cemetery", "noise"):
+            if p["expected"] in ("water", "noise") or p["expected"] in EXCLUDED_CLASSES:
                 main = max(res["removed_m2"], key=res["removed_m2"].get)
-                assert main == {"water": "water", "excluded:cemetery": "cemetery", "noise": "noise"}[p["expected"]], res
+                assert main == p["expected"].split(":")[-1], res
+                k, v = EXCLUDED_CLASSES.get(p["expected"], ("natural", "water") if p["expected"] == "water" else (None, None))
+                # what detection records as the reason (result.exclusion, "removed" in the evidence)
+                res["expected_reason"] = f"osm:{k}={v}" if k else "raster:noise_lden>65"
             kad = aanduiding(pl, i)
             plots.append({"perceel_id": pl.parcel_ids[i], "kadastrale_aanduiding": kad, "case": p["case"],
                           "area_m2": round(float(g.area), 3), "kadastrale_grootte": int(pl.parcel["kadastraleGrootteWaarde"][i]),
@@ -1822,8 +1844,9 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
     }
 
 
-def evaluate_plot(g, panden, water, cemetery, noise, origin) -> dict:
-    """Apply the default plot rules with mitre-joined opening (see ASSUMPTIONS)."""
+def evaluate_plot(g, panden, water, classes: dict[str, list], noise, origin) -> dict:
+    """Apply the default plot rules with mitre-joined opening (see ASSUMPTIONS); ``classes``: name ->
+    polygons of the hard land-cover exclusions (cemetery, park, wood, sports)."""
     area = g.area
     cov = float(shapely.area(shapely.intersection(panden, g)).sum()) / area if len(panden) else 0.0
     out = {"building_coverage": round(cov, 4)}
@@ -1833,7 +1856,7 @@ def evaluate_plot(g, panden, water, cemetery, noise, origin) -> dict:
         return {**out, "outcome": "built", "usable_area_m2": 0.0, "removed_m2": {}}
     removed = {}
     usable = g
-    for name, geoms in (("buildings", list(panden)), ("water", water), ("cemetery", cemetery),
+    for name, geoms in (("buildings", list(panden)), ("water", water), *classes.items(),
                         ("noise", [noise_above(noise, origin, g, ASSUMPTIONS["noise_exclude_above_db"])])):
         cut = shapely.union_all([x for x in geoms if not x.is_empty]) if geoms else shapely.Polygon()
         a = shapely.intersection(usable, cut).area

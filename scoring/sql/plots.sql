@@ -1,6 +1,7 @@
 -- Undeveloped plots. Parameters:
 --   :max_cov (float), :min_area (float), :osm_excl (text[] 'key=value' or 'key=*'),
---   :bgt_excl (text[] 'laag' or 'laag:klasse'), :built_statuses (text[]), :minx..:maxy (the area's
+--   :bgt_excl (text[] 'laag' or 'laag:klasse'), :osm_pen / :bgt_pen (the penalised classes, same forms),
+--   :built_statuses (text[]), :minx..:maxy (the area's
 --   box in RD New: parcels intersecting it; NULL for every parcel).
 -- A plot is a parcel, or (when an owner export is loaded) a union of adjacent parcels with the
 -- same owner. Buildings are BAG panden that stand plus BGT pand polygons (when BGT is loaded),
@@ -54,6 +55,19 @@ excl AS (
     FROM cand c JOIN core.pand b ON b.geom && c.geom AND ST_Intersects(b.geom, c.geom)
     WHERE b.status = ANY(CAST(:built_statuses AS text[]))
 ),
+pen AS (
+    SELECT c.identificatie, 'osm:' || l.key || '=' || l.value AS what,
+           CASE WHEN (l.key || '=' || l.value) = ANY(CAST(:osm_pen AS text[])) THEN l.key || '=' || l.value
+                ELSE l.key || '=*' END AS cls, l.geom
+    FROM cand c JOIN core.landuse l ON l.geom && c.geom AND ST_Intersects(l.geom, c.geom)
+    WHERE (l.key || '=' || l.value) = ANY(CAST(:osm_pen AS text[])) OR (l.key || '=*') = ANY(CAST(:osm_pen AS text[]))
+    UNION ALL
+    SELECT c.identificatie, 'bgt:' || g.laag || coalesce(':' || g.klasse, ''),
+           CASE WHEN (g.laag || ':' || g.klasse) = ANY(CAST(:bgt_pen AS text[])) THEN g.laag || ':' || g.klasse
+                ELSE g.laag END, g.geom
+    FROM cand c JOIN core.bgt_vlak g ON g.geom && c.geom AND ST_Intersects(g.geom, c.geom)
+    WHERE g.laag = ANY(CAST(:bgt_pen AS text[])) OR (g.laag || ':' || g.klasse) = ANY(CAST(:bgt_pen AS text[]))
+),
 removed AS (
     SELECT e.identificatie, e.what, ST_Area(ST_Intersection(c.geom, ST_Union(e.geom))) AS area_m2
     FROM excl e JOIN cand c USING (identificatie)
@@ -70,6 +84,9 @@ SELECT c.identificatie, c.kadastrale_aanduiding, c.ids, c.area, c.covered, c.geo
        coalesce((SELECT jsonb_agg(jsonb_build_object('removed', r.what, 'area_m2', round(r.area_m2::numeric, 1))
                                   ORDER BY r.what)
                  FROM removed r WHERE r.identificatie = c.identificatie AND r.area_m2 > 0.5), '[]'::jsonb) AS removed,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('what', q.what, 'cls', q.cls, 'wkb', q.wkb) ORDER BY q.what)
+                 FROM (SELECT p.what, min(p.cls) AS cls, encode(ST_AsBinary(ST_Union(p.geom)), 'hex') AS wkb
+                       FROM pen p WHERE p.identificatie = c.identificatie GROUP BY p.what) q), '[]'::jsonb) AS penalised,
        (SELECT left(v.identificatie, 4) FROM core.verblijfsobject v ORDER BY v.geom <-> c.geom LIMIT 1) AS gemeente
 FROM cand c JOIN cut USING (identificatie)
 ORDER BY c.identificatie;

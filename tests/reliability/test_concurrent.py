@@ -75,7 +75,9 @@ def test_outreach_import_during_a_run_is_kept(db, demo_dir, tmp_path):
         marker = tmp_path / f"reached_{i}"
         p = run_driver(demo_dir / "demo.yaml", out, wait=False,
                        env={"PLEKZOEKER_PAUSE_AT": point, "PLEKZOEKER_PAUSE_FILE": str(marker),
-                            "PLEKZOEKER_PAUSE_SECONDS": "4"})
+                            # long enough for the `outreach import` process to start and finish on a
+                            # loaded machine (its imports alone take ~11 s at load 7 on 2 cores)
+                            "PLEKZOEKER_PAUSE_SECONDS": "20"})
         deadline = time.monotonic() + 120
         while not marker.exists() and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
