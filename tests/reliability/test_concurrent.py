@@ -54,10 +54,12 @@ def test_two_nightly_runs_at_once(db, demo_dir, prefect_server, tmp_path):
     record("concurrent_runs", {"refused_cleanly": 1, "queued_with_wait": 1, "overlaps": 0})
 
 
-def _edit_list(path: Path, row: int, status: str, note: str) -> tuple[str, Path]:
+def _edit_list(path: Path, row: int, status: str, note: str, where: Path) -> tuple[str, Path]:
+    """A coordinator's edit of row ``row`` of the list, saved in ``where`` (not in out/latest, which a
+    run in progress may switch to its new publish at any moment)."""
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     key = rows[row]["candidate_key"]
-    edited = path.with_name(f"edited_{row}.csv")
+    edited = where / f"edited_{row}.csv"
     with edited.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["candidate_key", "outreach_status", "outreach_note"])
         w.writeheader()
@@ -72,21 +74,22 @@ def test_outreach_import_during_a_run_is_kept(db, demo_dir, tmp_path):
     imported = {}
     # pause the run in detection and in scoring; import while it waits there
     for i, point in enumerate(["copy:candidate#1", "copy:score#1", "swap#9"]):
-        marker = tmp_path / f"reached_{i}"
+        marker, resume = tmp_path / f"reached_{i}", tmp_path / f"resume_{i}"
         p = run_driver(demo_dir / "demo.yaml", out, wait=False,
                        env={"PLEKZOEKER_PAUSE_AT": point, "PLEKZOEKER_PAUSE_FILE": str(marker),
-                            # long enough for the `outreach import` process to start and finish on a
-                            # loaded machine (its imports alone take ~11 s at load 7 on 2 cores)
-                            "PLEKZOEKER_PAUSE_SECONDS": "20"})
+                            # the run waits at the checkpoint until the import below has finished
+                            # (it takes ~11 s to start at load 7 on 2 cores), at most 120 s
+                            "PLEKZOEKER_RESUME_FILE": str(resume), "PLEKZOEKER_PAUSE_SECONDS": "120"})
         deadline = time.monotonic() + 120
         while not marker.exists() and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert marker.exists(), f"checkpoint {point} never reached: {p.stderr.read().decode()[-1500:]}"
-        key, edited = _edit_list(listed, i, "in talks", f"belde eigenaar, punt {i}")
+        key, edited = _edit_list(listed, i, "in talks", f"belde eigenaar, punt {i}", tmp_path)
         res = subprocess.run([sys.executable, "-m", "plekzoeker.cli", "outreach", "import", str(edited)],
                              cwd=REPO, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
         imported[key] = f"belde eigenaar, punt {i}"
+        resume.touch()
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-2000:]
         # the run that was in progress published every status imported so far
