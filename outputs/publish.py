@@ -7,7 +7,8 @@ Layout of the output directory::
     out/latest        -> runs/...               symlink: the last publish
 
 A publish directory holds: ``vacant_buildings.geojson`` / ``undeveloped_plots.geojson`` (+ ``_points``
-versions and a ``.qml`` style each), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
+versions and a ``.qml`` style each), ``plekzoeker.gpkg`` (the same layers in EPSG:28992 plus the
+excluded places, styles in its ``layer_styles`` table), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
 (self-contained map), ``outreach_<GMxxxx>.xlsx|csv`` (coordinator lists), ``changes.md|json``
 (new / gone / moved since the previous publish), ``ranks.json`` (the baseline for the next
 changes report) and ``summary.json``.
@@ -34,6 +35,7 @@ from . import changes as chg
 from . import outreach
 from ..errors import PlekzoekerError
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
+from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
 from .qgis_project import write_project
 from .qgis_style import graduated_qml
@@ -179,6 +181,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
         ranked = ranked_frame(conn, cfg, municipality)
+        excluded = excluded_frame(conn, municipality)
         rows = outreach.list_frame(conn, municipality, with_owner_names, known_gm)
         current_keys = set(ranked["candidate_key"])
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
@@ -195,6 +198,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
             for f in staging.glob(f"{stem}*.geojson"):
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
+        gpkg = write_geopackage(staging, ranked, excluded, now.astimezone())
         lists = outreach.write_lists(rows, staging, list_opts, published_at)
         chg.write_changes(staging, report)
         write_json_atomic(staging / chg.RANKS_FILE, snap)
@@ -210,7 +214,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "top5": [{"rank": int(r.rank), "kind": r.kind, "label": r.label, "score": float(r.score),
                              "area_m2": float(r.area_m2)} for r in top.itertuples()],
                    "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
-                   "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns}
+                   "qgis_project": "plekzoeker.qgs",
+                   "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "owner_names": "owner_name" in rows.columns}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except OSError as exc:
