@@ -150,6 +150,7 @@ LANDUSE_RULES: tuple[tuple[str, str | None, bool], ...] = (
     ("boundary", "protected_area", True),
     ("area:highway", None, True),
     ("landuse", "residential", False),
+    ("leisure", "park", False),          # context only (map.html green); not an exclusion unless configured
 )
 
 WALK_HIGHWAYS = frozenset({

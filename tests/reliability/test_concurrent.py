@@ -54,10 +54,10 @@ def test_two_nightly_runs_at_once(db, demo_dir, prefect_server, tmp_path):
     record("concurrent_runs", {"refused_cleanly": 1, "queued_with_wait": 1, "overlaps": 0})
 
 
-def _edit_list(path: Path, row: int, status: str, note: str) -> tuple[str, Path]:
+def _edit_list(path: Path, row: int, status: str, note: str, into: Path) -> tuple[str, Path]:
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     key = rows[row]["candidate_key"]
-    edited = path.with_name(f"edited_{row}.csv")
+    edited = into / f"edited_{row}.csv"  # not beside the list: out/latest moves when the run publishes
     with edited.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["candidate_key", "outreach_status", "outreach_note"])
         w.writeheader()
@@ -75,12 +75,12 @@ def test_outreach_import_during_a_run_is_kept(db, demo_dir, tmp_path):
         marker = tmp_path / f"reached_{i}"
         p = run_driver(demo_dir / "demo.yaml", out, wait=False,
                        env={"PLEKZOEKER_PAUSE_AT": point, "PLEKZOEKER_PAUSE_FILE": str(marker),
-                            "PLEKZOEKER_PAUSE_SECONDS": "4"})
+                            "PLEKZOEKER_PAUSE_SECONDS": "25"})  # the import CLI starts in ~10 s on a loaded box
         deadline = time.monotonic() + 120
         while not marker.exists() and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert marker.exists(), f"checkpoint {point} never reached: {p.stderr.read().decode()[-1500:]}"
-        key, edited = _edit_list(listed, i, "in talks", f"belde eigenaar, punt {i}")
+        key, edited = _edit_list(listed, i, "in talks", f"belde eigenaar, punt {i}", tmp_path)
         res = subprocess.run([sys.executable, "-m", "plekzoeker.cli", "outreach", "import", str(edited)],
                              cwd=REPO, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
