@@ -245,18 +245,20 @@ def test_landuse_polygons(data):
     lu = data.landuse.set_index("osm_id")
     assert sorted(zip(lu.index, lu.key, lu.value)) == sorted([
         ("w203", "natural", "water"), ("w204", "water", "canal"), ("w205", "landuse", "cemetery"),
-        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"),
+        ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"), ("r300", "leisure", "park"),
     ])
     assert lu.loc["w207", "exclusion"] == False  # noqa: E712 - context class only
-    assert lu.drop(index="w207").exclusion.all()
+    assert lu.loc["r300", "exclusion"] == False  # noqa: E712 - the park: map context only
+    assert lu.drop(index=["w207", "r300"]).exclusion.all()
     assert set(lu.geometry.geom_type) == {"MultiPolygon"}
     assert lu.geometry.is_valid.all()
     n, w, _ = town()
     cemetery = Polygon([rd(*n[i][:2]) for i in w[205][0]])
     assert lu.loc["w205"].geometry.symmetric_difference(cemetery).area < 0.01
     assert lu.loc["w205"].geometry.area == pytest.approx(cemetery.area, rel=1e-9)
-    # the park relation (leisure=park) is a POI, not an exclusion area; the untagged outer way neither
-    assert "r300" not in lu.index and "w202" not in lu.index
+    # the park relation (leisure=park) is a POI and a context area (map.html green), not an exclusion;
+    # its untagged outer way is nothing
+    assert "w202" not in lu.index
 
 
 def test_broken_area_skipped_and_open_way_poi(tmp_path):
