@@ -8,7 +8,8 @@ Layout of the output directory::
 
 A publish directory holds: ``vacant_buildings.geojson`` / ``undeveloped_plots.geojson`` (+ ``_points``
 versions and a ``.qml`` style each), ``plekzoeker.gpkg`` (the same layers in EPSG:28992 plus the
-excluded places, styles in its ``layer_styles`` table), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
+excluded places, styles in its ``layer_styles`` table), ``report_<GMxxxx>.html`` (printable page per
+municipality: the best candidates with a small map each, the coverage), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
 (self-contained map), ``outreach_<GMxxxx>.xlsx|csv`` (coordinator lists), ``changes.md|json``
 (new / gone / moved since the previous publish), ``ranks.json`` (the baseline for the next
 changes report) and ``summary.json``.
@@ -39,6 +40,7 @@ from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_ato
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
 from .qgis_project import write_project
+from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
 
 log = logging.getLogger(__name__)
@@ -188,6 +190,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         excluded = excluded_frame(conn, municipality)
         context = context_layers(conn, list(ranked.geometry), ctx_opts)
         rows = outreach.list_frame(conn, municipality, with_owner_names, known_gm)
+        reports = report_pages(conn, ranked, rows[["candidate_key", "what", "municipality"]], published_at)  # no owners
         current_keys = set(ranked["candidate_key"])
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
                                       if c["candidate_key"] not in current_keys])
@@ -204,6 +207,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
         gpkg = write_geopackage(staging, ranked, excluded, now.astimezone())
+        write_pages(staging, reports)
         lists = outreach.write_lists(rows, staging, list_opts, published_at)
         chg.write_changes(staging, report)
         write_json_atomic(staging / chg.RANKS_FILE, snap)
@@ -223,7 +227,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "map_context": {"candidates": context["candidates"], "dropped": context["dropped"],
                                    "parts": {f"{p['layer']}:{p['class']}": p["n"] for p in context["parts"]}},
                    "qgis_project": "plekzoeker.qgs",
-                   "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "owner_names": "owner_name" in rows.columns}
+                   "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "reports": sorted(reports), "owner_names": "owner_name" in rows.columns}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except OSError as exc:
