@@ -17,31 +17,19 @@ from geoalchemy2 import Geometry
 from plekzoeker.db.models import SCHEMAS, Base
 
 
-@pytest.fixture(scope="module")
-def fresh(engine):
-    """A freshly migrated database of its own (dropped afterwards); with an external DATABASE_URL,
-    the session database."""
-    import os
-    from pathlib import Path
-
-    from conftest import EXTERNAL_DB
-    from plekzoeker.db.cluster import Cluster
+@pytest.fixture
+def fresh(scratch_db_url):
+    """A freshly migrated database of its own (conftest's scratch database; with an external
+    DATABASE_URL, the session database)."""
     from plekzoeker.db.engine import normalise_url
     from plekzoeker.db.migrate import migrate
 
-    if EXTERNAL_DB:
-        yield engine
-        return
-    cluster = Cluster(Path(os.environ["PLEKZOEKER_HOME"]).resolve())
-    name = f"plekzoeker_schema_{os.getpid()}"
-    cluster.drop_database(name)
-    eng = sa.create_engine(normalise_url(cluster.create_database(name)))
+    eng = sa.create_engine(normalise_url(scratch_db_url))
     try:
         migrate(eng)
         yield eng
     finally:
         eng.dispose()
-        cluster.drop_database(name)
 
 
 def _include_name(name, type_, parent_names) -> bool:
