@@ -32,6 +32,7 @@ PROPERTY_DOCS = {
     "area_m2": "vacant floor area (buildings) or usable plot area after exclusions (plots), m²",
     "confidence": "vacancy confidence in [0, 1] (buildings only): a candidate to verify, never a verdict",
     "evidence": "vacancy evidence (buildings) or what was removed from the plot, in words",
+    "why": "the criteria that add most to the score, in words (as in the coordinator lists)",
     "dist_<category>_m": "walking distance over the street network to the nearest POI of the category (m); empty = none within the cap",
     "score_<criterion>": "sub-score in [0, 1] of one criterion",
     "first_seen": "date this place was first found",

@@ -1,4 +1,12 @@
-"""One self-contained ``map.html``: both candidate layers coloured by score, a popup per candidate.
+"""One self-contained ``map.html``: context, both candidate layers coloured by score, the ranked list.
+
+The page has a side panel with the ranked list (rank, label, kind, area, municipality, outreach
+status, score) that filters by kind, municipality, status and minimum score, searches by address or
+parcel (accents and case ignored) and zooms to a candidate on click; the map filters with it. Under
+the candidates a context layer (streets by class, building outlines, water, green) drawn from the
+database (``outputs.context``: bounded to the neighbourhoods of the best candidates and a byte
+budget). At most ``LIST_MAX`` rows are listed at once (the rest after narrowing the filter), and
+above ``SVG_MAX_FEATURES`` candidates are drawn on a canvas, so a national publish stays usable.
 
 Everything is inlined (Leaflet 1.9.4 from ``outputs/vendor/leaflet``, its images as data: URIs,
 the GeoJSON of the publish) so the page works offline from a file:// URL and loads nothing from
@@ -29,6 +37,7 @@ TEMPLATES = HERE / "templates"
 TITLES = {"vacant_building": "Vacant buildings", "undeveloped_plot": "Undeveloped plots"}
 NODATA = "#9e9e9e"
 SVG_MAX_FEATURES = 3000  # above this, draw on a canvas: thousands of SVG paths make the page sluggish
+LIST_MAX = 300  # rows listed at once in the side panel; the count line says how many match
 _PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
 
 
@@ -107,6 +116,7 @@ def build_html(data: dict, categories: list[str], title: str, subtitle: str, til
         "categories": [[c, CATEGORY_WORDS.get(c, c.replace("_", " "))] for c in categories],
         "tiles": tiles,
         "canvas": sum(len(layer["polygons"]["features"]) for layer in data["layers"]) > SVG_MAX_FEATURES,
+        "list_max": LIST_MAX,
     }
     css = leaflet_css()
     template = (TEMPLATES / "map.html").read_text(encoding="utf-8")
@@ -128,9 +138,12 @@ def build_html(data: dict, categories: list[str], title: str, subtitle: str, til
 
 
 def write_map(publish_dir: Path, categories: list[str], title: str, subtitle: str, tiles: dict | None = None,
-              name: str = "map.html") -> int:
-    """Write ``map.html`` into ``publish_dir`` (temp file + rename); returns the number of candidates shown."""
+              name: str = "map.html", context: dict | None = None) -> int:
+    """Write ``map.html`` into ``publish_dir`` (temp file + rename); returns the number of candidates shown.
+
+    ``context``: what ``outputs.context.context_layers`` returns (None: no context layer)."""
     data = map_data(publish_dir)
+    data["context"] = context or {"parts": []}
     page = build_html(data, categories, title, subtitle, tiles)
     tmp = publish_dir / f".{name}.tmp"
     tmp.write_text(page, encoding="utf-8")

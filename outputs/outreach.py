@@ -10,12 +10,27 @@ import FILE`` reads those two columns back into ``result.outreach``, keyed by th
 - a candidate that disappeared (the office is in use again) but has an outreach row stays in the
   list with its ``gone_since`` date.
 
+Two coordinators editing the same candidate never overwrite each other unseen. Every outreach record
+has a ``version`` (1 at the first status, +1 per change) and every exported row carries it in
+``outreach_version`` (0: no record yet). An import applies a row only when it is based on the
+stored version; a row based on an older version that says something else is a *conflict*: the
+stored record stays current, the incoming status/note is kept in ``result.outreach_history``
+(event ``conflict``, with who — ``--by`` or the file name — and when), reported in one line, and
+shown in the next lists (``outreach_conflict``) and in ``plekzoeker outreach list`` until someone
+imports a row based on the current version. Every applied change is a history row as well, so
+``plekzoeker outreach history KEY`` shows the whole story of a candidate and no note is ever
+destroyed. Imports take one advisory lock, so two imports at the same moment run one after the
+other and the second sees the first one's version. A file without the ``outreach_version`` column
+(hand-made, or from before versions) is taken to be based on the stored version: its rows
+replace, and the replaced note stays in the history.
+
 Owner names are personal data: they are read from ``core.owner`` only when the caller asks for
 them (``with_owner_names=True``) and then only written into these lists, never into GeoJSON/HTML.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import logging
 import math
 import os
@@ -38,7 +53,8 @@ log = logging.getLogger(__name__)
 STATUSES: tuple[str, ...] = OUTREACH_STATUSES
 HIDE_DEFAULT = ("declined", "unsuitable")
 LIST_SHEET = "candidates"
-FREE_TEXT = ("address_or_parcel", "what", "why", "owner_name", "outreach_note")
+FREE_TEXT = ("address_or_parcel", "what", "why", "owner_name", "outreach_note", "outreach_conflict")
+IMPORT_LOCK = 7_262_015  # pg_advisory_xact_lock key: one outreach import at a time
 PRIVATE_MODE = 0o600  # lists with owner names (personal data): readable by the publishing user only
 
 # --- SQL (all of this module's SQL in one place) -------------------------------------------------
@@ -53,13 +69,23 @@ WITH k AS (
 SELECT k.candidate_key, coalesce(c.kind, h.kind) AS kind, coalesce(c.label, h.label) AS label, c.municipality,
        c.area_m2, c.confidence, c.evidence, c.details, s.score, s.rank, s.rank_municipality, s.subscores, s.criteria,
        s.weights, s.excluded_reason, h.first_seen, h.gone_since, o.status AS outreach_status, o.note AS outreach_note,
+       coalesce(o.version, 0) AS outreach_version, x.conflicts AS outreach_conflict,
        (c.candidate_key IS NOT NULL) AS in_candidates
 FROM k
 LEFT JOIN result.candidate c USING (candidate_key)
 LEFT JOIN result.score s USING (candidate_key)
 LEFT JOIN result.candidate_history h USING (candidate_key)
 LEFT JOIN result.outreach o USING (candidate_key)
+LEFT JOIN LATERAL (""" + "{open_conflicts}" + """) x ON true
 """
+# the conflicting edits that lost against the current version (none once a newer version is stored)
+OPEN_CONFLICTS_SQL = """
+SELECT string_agg(coalesce(y.changed_by, 'unknown') || ' on ' || to_char(y.changed_at, 'YYYY-MM-DD HH24:MI') || ': '
+                  || y.status || coalesce(' — ' || y.note, ''), ' | ' ORDER BY y.history_id) AS conflicts
+FROM result.outreach_history y
+WHERE y.candidate_key = k.candidate_key AND y.event = 'conflict' AND y.version = o.version
+"""
+LIST_SQL = LIST_SQL.replace("{open_conflicts}", OPEN_CONFLICTS_SQL)
 
 # The owner of each candidate, best match first: the key itself (pand id / kadastrale aanduiding),
 # a unit of the building, the plot's own parcels, else the parcel under most of the building.
@@ -103,15 +129,36 @@ UNION SELECT candidate_key FROM result.candidate WHERE candidate_key = ANY(CAST(
 UNION SELECT candidate_key FROM result.outreach WHERE candidate_key = ANY(CAST(:keys AS text[]))
 """
 CURRENT_SQL = """
-SELECT candidate_key, status, note FROM result.outreach WHERE candidate_key = ANY(CAST(:keys AS text[])) FOR UPDATE
+SELECT candidate_key, status, note, version, updated_by, updated_at
+FROM result.outreach WHERE candidate_key = ANY(CAST(:keys AS text[])) FOR UPDATE
 """
+LOCK_SQL = "SELECT pg_advisory_xact_lock(:k)"
 UPSERT_SQL = """
-INSERT INTO result.outreach AS o (candidate_key, status, note, updated_at)
-VALUES (:candidate_key, :status, :note, now())
-ON CONFLICT (candidate_key) DO UPDATE SET status = EXCLUDED.status, note = EXCLUDED.note, updated_at = now()
+INSERT INTO result.outreach AS o (candidate_key, status, note, updated_at, version, updated_by)
+VALUES (:candidate_key, :status, :note, now(), :version, :by)
+ON CONFLICT (candidate_key) DO UPDATE SET status = EXCLUDED.status, note = EXCLUDED.note, updated_at = now(),
+                                          version = EXCLUDED.version, updated_by = EXCLUDED.updated_by
+"""
+HISTORY_INSERT_SQL = """
+INSERT INTO result.outreach_history (candidate_key, event, version, based_on, status, note, changed_by, source)
+VALUES (:candidate_key, :event, :version, :based_on, :status, :note, :by, :source)
+"""
+HISTORY_SQL = """
+SELECT history_id, event, version, based_on, status, note, changed_by, changed_at, source
+FROM result.outreach_history WHERE candidate_key = :k ORDER BY history_id
+"""
+BASE_SQL = """
+SELECT candidate_key, version, status, note FROM result.outreach_history
+WHERE event = 'change' AND candidate_key = ANY(CAST(:keys AS text[]))
+"""
+CONFLICTS_SQL = """
+SELECT y.candidate_key, y.status, y.note, y.changed_by, y.changed_at, y.based_on
+FROM result.outreach_history y JOIN result.outreach o USING (candidate_key)
+WHERE y.event = 'conflict' AND y.version = o.version AND y.candidate_key = ANY(CAST(:keys AS text[]))
+ORDER BY y.history_id
 """
 OUTREACH_LIST_SQL = """
-SELECT o.candidate_key, o.status, o.note, o.updated_at, coalesce(c.kind, h.kind) AS kind,
+SELECT o.candidate_key, o.status, o.note, o.updated_at, o.version, o.updated_by, coalesce(c.kind, h.kind) AS kind,
        coalesce(c.label, h.label) AS label, s.rank, h.gone_since
 FROM result.outreach o
 LEFT JOIN result.candidate c USING (candidate_key)
@@ -322,6 +369,8 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
         "owner_name": [own["owner_name"].get(k) for k in raw["candidate_key"]],
         "outreach_status": raw["outreach_status"].fillna("new"),
         "outreach_note": raw["outreach_note"],
+        "outreach_conflict": raw["outreach_conflict"],
+        "outreach_version": raw["outreach_version"].astype("int64"),
         "first_seen": raw["first_seen"],
         "gone_since": raw["gone_since"],
         "municipality": raw["municipality"],
@@ -344,7 +393,7 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
 
 
 LIST_COLUMNS = ["rank", "candidate_key", "address_or_parcel", "what", "area_m2", "score", "why", "owner_kind",
-                "owner_name", "outreach_status", "outreach_note", "first_seen", "gone_since", "municipality",
+                "owner_name", "outreach_status", "outreach_note", "outreach_conflict", "outreach_version", "first_seen", "gone_since", "municipality",
                 "rank_overall", "kind", "confidence", "bag_viewer"]
 
 
@@ -367,8 +416,11 @@ ABOUT = [
     "plekzoeker: candidates to verify, never verdicts. No open register says a building is empty.",
     ("Work down the 'candidates' sheet; type a status into outreach_status (new, contacted, in talks, declined, "
      "suitable, unsuitable) and anything you want to remember into outreach_note."),
-    ("Then run: plekzoeker outreach import <this file>. Only candidate_key, outreach_status and outreach_note are "
-     "read; the next publish shows your statuses again."),
+    ("Then run: plekzoeker outreach import <this file> --by <your name>. Only candidate_key, outreach_status, "
+     "outreach_note and outreach_version are read; the next publish shows your statuses again."),
+    ("outreach_version: the version of the stored status this row was exported with; leave it as it is. If a "
+     "colleague imported a change for the same candidate after this list was made, your edit is not lost: it is "
+     "kept as a conflicting note, shown in outreach_conflict in the next list (and by plekzoeker outreach list)."),
     ("Candidates marked declined/unsuitable sink to the bottom (or drop out, see publish.outreach_mode). A candidate "
      "that is no longer found but has a status stays in the list with its gone_since date."),
     "",
@@ -456,7 +508,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
             if col == "bag_viewer" and isinstance(v, str) and v.startswith("https://"):
                 cell.hyperlink = v
                 cell.style = "Hyperlink"
-            if col in ("what", "why", "outreach_note"):
+            if col in ("what", "why", "outreach_note", "outreach_conflict"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         if _cell(rec.get("gone_since")) is not None or rec.get("outreach_status") in muted:
             for j in range(1, len(cols) + 1):
@@ -464,6 +516,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
                     ws.cell(row=i, column=j).font = grey
     widths = {"rank": 6, "candidate_key": 26, "address_or_parcel": 34, "what": 40, "area_m2": 9, "score": 7,
               "why": 50, "owner_kind": 18, "owner_name": 28, "outreach_status": 15, "outreach_note": 40,
+              "outreach_conflict": 40, "outreach_version": 9,
               "first_seen": 11, "gone_since": 11, "municipality": 12, "rank_overall": 8, "kind": 16,
               "confidence": 10, "bag_viewer": 30}
     for j, col in enumerate(cols, start=1):
@@ -526,6 +579,8 @@ class EditRow:
     candidate_key: str
     status: str | None         # raw text, None when the cell is empty
     note: str | None
+    version: str | None = None  # raw outreach_version text; None when the cell is empty
+    versioned: bool = False     # the file has an outreach_version column
 
 
 def _text(v) -> str | None:
@@ -539,6 +594,9 @@ def _text(v) -> str | None:
     return s or None
 
 
+EDIT_COLUMNS = ("candidate_key", "outreach_status", "outreach_note", "outreach_version")
+
+
 def _rows_from_table(path: Path, rows: Iterable[list]) -> list[EditRow]:
     header, out = None, []
     for n, r in enumerate(rows, start=1):
@@ -546,8 +604,7 @@ def _rows_from_table(path: Path, rows: Iterable[list]) -> list[EditRow]:
         if header is None:
             low = [(c or "").lower() for c in cells]
             if "candidate_key" in low:
-                header = {name: low.index(name) for name in ("candidate_key", "outreach_status", "outreach_note")
-                          if name in low}
+                header = {name: low.index(name) for name in EDIT_COLUMNS if name in low}
                 if "outreach_status" not in header:
                     raise OutreachError(f"{path}: no outreach_status column next to candidate_key")
             elif n >= 10:
@@ -555,9 +612,9 @@ def _rows_from_table(path: Path, rows: Iterable[list]) -> list[EditRow]:
             continue
         if not any(cells):
             continue
-        key, status, note = (cells[i] if i is not None and i < len(cells) else None
-                             for i in (header.get(c) for c in ("candidate_key", "outreach_status", "outreach_note")))
-        out.append(EditRow(n, key or "", status, note))
+        key, status, note, version = (cells[i] if i is not None and i < len(cells) else None
+                                      for i in (header.get(c) for c in EDIT_COLUMNS))
+        out.append(EditRow(n, key or "", status, note, version, "outreach_version" in header))
     if header is None:
         raise OutreachError(f"{path}: no header row with a candidate_key column (is this a plekzoeker outreach list?)")
     return out
@@ -597,39 +654,87 @@ def read_edits(path: str | Path) -> list[EditRow]:
 
 
 @dataclass
+class Conflict:
+    candidate_key: str
+    label: str | None
+    based_on: int               # version the edited row was exported with
+    stored_version: int         # version in the database, which stays current
+    stored: tuple[str, str | None, str | None, dt.datetime | None]  # status, note, by, at
+    incoming: tuple[str, str | None]                                 # status, note (kept in the history)
+
+    def line(self, by: str) -> str:
+        st, note, who, at = self.stored
+        when = f" at {at:%Y-%m-%d %H:%M}" if at else ""
+        return (f"conflict {self.candidate_key}{f' ({self.label})' if self.label else ''}: the row is based on version "
+                f"{self.based_on}, the database has version {self.stored_version} by {who or 'unknown'}{when} "
+                f"({_words(st, note)}), which stays current; {by}'s {_words(*self.incoming)} is kept as a "
+                "conflicting note")
+
+
+def _words(status: str, note: str | None) -> str:
+    return f"{status!r}" + (f" with note {note!r}" if note else " without a note")
+
+
+@dataclass
 class ImportSummary:
     path: str
+    by: str = ""
     rows: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, candidate_key, message)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "rows": self.rows, "inserted": self.inserted, "updated": self.updated,
-                "unchanged": self.unchanged,
+        return {"path": self.path, "by": self.by, "rows": self.rows, "inserted": self.inserted, "updated": self.updated,
+                "unchanged": self.unchanged, "conflicts": [c.candidate_key for c in self.conflicts],
                 "rejected": [{"row": r, "candidate_key": k, "message": m} for r, k, m in self.rejected]}
 
     def lines(self) -> list[str]:
-        out = [(f"{self.path}: {self.rows} row(s) read; {self.inserted} new status(es), {self.updated} updated, "
-                f"{self.unchanged} unchanged, {len(self.rejected)} rejected")]
+        """The summary line, one line per conflict, then one per rejected row."""
+        out = [(f"{self.path}: {self.rows} row(s) read (by {self.by}); {self.inserted} new status(es), "
+                f"{self.updated} updated, {self.unchanged} unchanged, {len(self.conflicts)} conflict(s), "
+                f"{len(self.rejected)} rejected")]
+        out += [f"  {c.line(self.by)}" for c in self.conflicts]
         out += [f"  row {r} ({k or 'no candidate_key'}): {m}" for r, k, m in self.rejected]
         return out
 
 
 KEY_RE = re.compile(r"^(pand|perceel):\S.*$")
+LABEL_SQL = """
+SELECT k, coalesce(c.label, h.label) FROM unnest(CAST(:keys AS text[])) AS k
+LEFT JOIN result.candidate c ON c.candidate_key = k LEFT JOIN result.candidate_history h ON h.candidate_key = k
+"""
 
 
-def import_outreach(engine: sa.Engine, path: str | Path) -> ImportSummary:
-    """Read outreach_status / outreach_note from an edited list and upsert them into result.outreach
-    in one transaction. Bad rows (unknown status or key) are rejected with a message; the rest is imported.
+def _version(e: EditRow) -> int | None | str:
+    """The row's base version: an int, None (file without the column: based on the stored one), or an error."""
+    if not e.versioned:
+        return None
+    if e.version is None:
+        return 0
+    try:
+        v = int(e.version)
+    except ValueError:
+        return f"outreach_version {e.version!r} is not a whole number (leave the column as exported)"
+    return v if v >= 0 else f"outreach_version {v} is negative"
+
+
+def import_outreach(engine: sa.Engine, path: str | Path, by: str | None = None) -> ImportSummary:
+    """Read outreach_status / outreach_note (and outreach_version) from an edited list into
+    result.outreach in one transaction. Bad rows (unknown status or key) are rejected with a message;
+    the rest is imported. ``by``: who edited the file (default: the file name without extension).
 
     A row whose status cell is empty changes nothing unless it has a note (then the status stays as it
     was, or 'new'). Rows equal to what is stored are counted as unchanged and keep their updated_at.
+    A changed row based on an older version than the stored one is a conflict (see the module doc):
+    the stored record stays, the row's status/note goes into the history as a conflicting note.
     """
     edits = read_edits(path)
-    summary = ImportSummary(path=str(path), rows=len(edits))
-    wanted: dict[str, tuple[int, str | None, str | None]] = {}
+    by = (by or "").strip() or Path(path).stem
+    summary = ImportSummary(path=str(path), by=by, rows=len(edits))
+    wanted: dict[str, tuple[int, str | None, str | None, int | None]] = {}
     for e in edits:
         if not e.candidate_key:
             summary.rejected.append((e.row, "", "no candidate_key"))
@@ -644,6 +749,10 @@ def import_outreach(engine: sa.Engine, path: str | Path) -> ImportSummary:
             except ValueError as exc:
                 summary.rejected.append((e.row, e.candidate_key, str(exc)))
                 continue
+        base = _version(e)
+        if isinstance(base, str):
+            summary.rejected.append((e.row, e.candidate_key, base))
+            continue
         if e.candidate_key in wanted:
             first = wanted[e.candidate_key]
             if (first[1], first[2]) != (status, e.note):
@@ -651,44 +760,87 @@ def import_outreach(engine: sa.Engine, path: str | Path) -> ImportSummary:
             else:
                 summary.unchanged += 1
             continue
-        wanted[e.candidate_key] = (e.row, status, e.note)
+        wanted[e.candidate_key] = (e.row, status, e.note, base)
     with engine.begin() as conn:
+        conn.execute(sa.text(LOCK_SQL), {"k": IMPORT_LOCK})
         keys = list(wanted)
         known = {r[0] for r in conn.execute(sa.text(KNOWN_KEYS_SQL), {"keys": keys})} if keys else set()
-        current = {r.candidate_key: (r.status, r.note)
-                   for r in conn.execute(sa.text(CURRENT_SQL), {"keys": keys})} if keys else {}
-        changes = []
-        for key, (row, status, note) in wanted.items():
+        current = {r.candidate_key: r for r in conn.execute(sa.text(CURRENT_SQL), {"keys": keys})} if keys else {}
+        # what each stored version said: a row equal to the version it was exported with is untouched
+        versions = {(r.candidate_key, r.version): (r.status, r.note)
+                    for r in conn.execute(sa.text(BASE_SQL), {"keys": list(current)})} if current else {}
+        changes, history, conflicted = [], [], []
+        for key, (row, status, note, base) in wanted.items():
             if key not in known:
                 summary.rejected.append((row, key, "unknown candidate_key (not a candidate of any run in this database)"))
                 continue
             old = current.get(key)
+            stored_version = old.version if old else 0
             if status is None and note is None:
                 summary.unchanged += 1
                 continue
-            new_status = status or (old[0] if old else "new")
+            new_status = status or (old.status if old else "new")
             if old is None and new_status == "new" and note is None:
                 summary.unchanged += 1  # an untouched row of the list: nothing to remember
                 continue
-            if old == (new_status, note):
+            if old is not None and (old.status, old.note) == (new_status, note):
                 summary.unchanged += 1
                 continue
-            changes.append({"candidate_key": key, "status": new_status, "note": note})
+            base = stored_version if base is None else base
+            if base > stored_version:
+                summary.rejected.append((row, key, f"outreach_version {base} is newer than the database's version "
+                                                   f"{stored_version} (a list from another database?)"))
+                continue
+            if base < stored_version:
+                was = versions.get((key, base), ("new", None))
+                if (status or was[0], note) == was:
+                    summary.unchanged += 1  # not edited since the export: the newer stored version stays
+                    continue
+                summary.conflicts.append(Conflict(key, None, base, stored_version,
+                                                  (old.status, old.note, old.updated_by, old.updated_at),
+                                                  (new_status, note)))
+                conflicted.append(key)
+                history.append({"candidate_key": key, "event": "conflict", "version": stored_version, "based_on": base,
+                                "status": new_status, "note": note, "by": by, "source": str(path)})
+                continue
+            changes.append({"candidate_key": key, "status": new_status, "note": note, "version": stored_version + 1,
+                            "by": by})
+            history.append({"candidate_key": key, "event": "change", "version": stored_version + 1, "based_on": base,
+                            "status": new_status, "note": note, "by": by, "source": str(path)})
             if old is None:
                 summary.inserted += 1
             else:
                 summary.updated += 1
         if changes:
             conn.execute(sa.text(UPSERT_SQL), changes)
+        if history:
+            conn.execute(sa.text(HISTORY_INSERT_SQL), history)
+        if conflicted:
+            labels = dict(conn.execute(sa.text(LABEL_SQL), {"keys": conflicted}).all())
+            for c in summary.conflicts:
+                c.label = labels.get(c.candidate_key)
     summary.rejected.sort()
-    log.info("outreach import %s: %d inserted, %d updated, %d unchanged, %d rejected", path, summary.inserted,
-             summary.updated, summary.unchanged, len(summary.rejected))
+    log.info("outreach import %s by %s: %d inserted, %d updated, %d unchanged, %d conflict(s), %d rejected", path, by,
+             summary.inserted, summary.updated, summary.unchanged, len(summary.conflicts), len(summary.rejected))
     return summary
 
 
 def list_outreach(engine: sa.Engine, statuses: list[str] | None = None) -> list[dict]:
-    """Stored outreach rows (optionally only some statuses), ranked candidates first."""
+    """Stored outreach rows (optionally only some statuses), ranked candidates first, each with its
+    open ``conflicts`` (conflicting notes that lost against the current version)."""
     norm = [normalise_status(s) for s in statuses] if statuses else None
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(OUTREACH_LIST_SQL), {"statuses": norm}).mappings().all()
-    return [dict(r) for r in rows]
+        rows = [dict(r) for r in conn.execute(sa.text(OUTREACH_LIST_SQL), {"statuses": norm}).mappings().all()]
+        conflicts: dict[str, list[dict]] = {}
+        if rows:
+            for c in conn.execute(sa.text(CONFLICTS_SQL), {"keys": [r["candidate_key"] for r in rows]}).mappings():
+                conflicts.setdefault(c["candidate_key"], []).append(dict(c))
+    for r in rows:
+        r["conflicts"] = conflicts.get(r["candidate_key"], [])
+    return rows
+
+
+def outreach_history(engine: sa.Engine, key: str) -> list[dict]:
+    """Every change and conflicting edit of one candidate's outreach record, oldest first."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(HISTORY_SQL), {"k": key}).mappings().all()]

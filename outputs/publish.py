@@ -7,7 +7,9 @@ Layout of the output directory::
     out/latest        -> runs/...               symlink: the last publish
 
 A publish directory holds: ``vacant_buildings.geojson`` / ``undeveloped_plots.geojson`` (+ ``_points``
-versions and a ``.qml`` style each), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
+versions and a ``.qml`` style each), ``plekzoeker.gpkg`` (the same layers in EPSG:28992 plus the
+excluded places, styles in its ``layer_styles`` table), ``report_<GMxxxx>.html`` (printable page per
+municipality: the best candidates with a small map each, the coverage), ``plekzoeker.qgs`` (QGIS project over OSM), ``map.html``
 (self-contained map), ``outreach_<GMxxxx>.xlsx|csv`` (coordinator lists), ``changes.md|json``
 (new / gone / moved since the previous publish), ``ranks.json`` (the baseline for the next
 changes report) and ``summary.json``.
@@ -35,9 +37,12 @@ from . import outreach
 from ..errors import PlekzoekerError
 from ..scoring.coverage import coverage_lines, no_data_categories
 from ..scoring.run import read_coverage
+from .context import context_layers, context_options
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
+from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
 from .qgis_project import write_project
+from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ class PublishError(PlekzoekerError):
 
 RANKED_SQL = """
 SELECT c.candidate_key, c.kind, c.label, c.municipality, c.area_m2, c.confidence, c.evidence, c.details,
-       s.score, s.rank, s.rank_municipality, s.subscores, s.criteria,
+       s.score, s.rank, s.rank_municipality, s.subscores, s.criteria, s.weights,
        h.first_seen, coalesce(o.status, 'new') AS outreach_status, c.geom
 FROM result.candidate c
 JOIN result.score s USING (candidate_key)
@@ -116,6 +121,8 @@ def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None
         "score": df["score"].round(4), "kind": df["kind"], "candidate_key": df["candidate_key"], "label": df["label"],
         "municipality": df["municipality"], "area_m2": df["area_m2"].round(1), "confidence": df["confidence"],
         "evidence": [evidence_summary(k, e) for k, e in zip(df["kind"], df["evidence"])],
+        "why": [outreach.why(k, c, s, w, e) or None for k, c, s, w, e in
+                zip(df["kind"], df["criteria"], df["subscores"], df["weights"], df["evidence"])],
     })
     for cat in cats:
         out[f"dist_{cat}_m"] = [(c or {}).get(f"dist_{cat}_m") for c in df["criteria"]]
@@ -177,11 +184,15 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     final = runs / name
     published_at = now.isoformat(timespec="seconds")
     list_opts, threshold, tiles = outreach.list_options(cfg), rank_move_threshold(cfg), tiles_option(cfg)
+    ctx_opts = context_options(cfg)
     previous = chg.read_previous(out_dir)
     known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
         ranked = ranked_frame(conn, cfg, municipality)
+        excluded = excluded_frame(conn, municipality)
+        context = context_layers(conn, list(ranked.geometry), ctx_opts)
         rows = outreach.list_frame(conn, municipality, with_owner_names, known_gm)
+        reports = report_pages(conn, ranked, rows[["candidate_key", "what", "municipality"]], published_at)  # no owners
         current_keys = set(ranked["candidate_key"])
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
                                       if c["candidate_key"] not in current_keys])
@@ -199,13 +210,15 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
             for f in staging.glob(f"{stem}*.geojson"):
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
+        gpkg = write_geopackage(staging, ranked, excluded, now.astimezone())
+        write_pages(staging, reports)
         lists = outreach.write_lists(rows, staging, list_opts, published_at, about_extra)
         chg.write_changes(staging, report)
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
         write_map(staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
                   f"{scope}; published {published_at}; colour = score (green = best); click a place for details",
-                  tiles)
+                  tiles, context=context)
         bounds = tuple(float(v) for v in ranked.total_bounds) if len(ranked) else None
         write_project(staging, bounds)
         top = ranked.head(5)
@@ -214,7 +227,12 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "top5": [{"rank": int(r.rank), "kind": r.kind, "label": r.label, "score": float(r.score),
                              "area_m2": float(r.area_m2)} for r in top.itertuples()],
                    "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
-                   "qgis_project": "plekzoeker.qgs", "owner_names": "owner_name" in rows.columns,
+                   "map_bytes": (staging / "map.html").stat().st_size,
+                   "map_context": {"candidates": context["candidates"], "dropped": context["dropped"],
+                                   "parts": {f"{p['layer']}:{p['class']}": p["n"] for p in context["parts"]}},
+                   "qgis_project": "plekzoeker.qgs",
+                   "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "reports": sorted(reports),
+                   "owner_names": "owner_name" in rows.columns,
                    "sources": _licences(cfg),
                    "coverage": coverage,
                    "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None}

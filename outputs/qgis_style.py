@@ -51,3 +51,33 @@ def graduated_qml(geometry: str = "polygon", attr: str = "score", label_field: s
  </labeling>
 </qgis>
 """
+
+
+def _labeling(label_field: str, placement: str) -> str:
+    return f""" <labeling type="simple">
+  <settings calloutType="simple">
+   <text-style fieldName="{label_field}" isExpression="0" fontSize="8" textColor="60,60,60,255" fontWeight="50"
+               fontFamily="Sans Serif" textOpacity="1">
+    <text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255" bufferOpacity="1"/>
+   </text-style>
+   <placement placement="{placement}" dist="1" distUnits="MM" priority="5"/>
+   <rendering scaleVisibility="0" obstacle="1" upsidedownLabels="0"/>
+  </settings>
+ </labeling>"""
+
+
+def single_qml(color: str = "120,120,120,255", label_field: str = "reason") -> str:
+    """A QGIS 3 style for the excluded places: one grey, hatched fill, labelled with ``label_field``."""
+    layer = f"""<layer class="SimpleFill" enabled="1" pass="0" locked="0"><Option type="Map">
+<Option name="color" type="QString" value="{color}"/><Option name="outline_color" type="QString" value="{color}"/>
+<Option name="outline_width" type="QString" value="0.4"/><Option name="style" type="QString" value="b_diagonal"/></Option></layer>"""
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Labeling" labelsEnabled="1">
+ <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
+  <symbols>
+<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">{layer}</symbol>
+  </symbols>
+ </renderer-v2>
+{_labeling(label_field, "1")}
+</qgis>
+"""

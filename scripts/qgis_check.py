@@ -11,7 +11,10 @@ features in the file (and the count in summary.json), the ``.qml`` beside it loa
 ``graduatedSymbol`` on ``score`` with labels on, every feature gets a symbol, and a rendering in
 EPSG:3857 shows pixels in the style's colours. Then ``plekzoeker.qgs`` is opened: every layer valid,
 the candidate layers styled graduated, an OpenStreetMap XYZ basemap present (not fetched: the
-check runs offline). Prints a JSON report; exit status 1 when a check fails, 2 when QGIS is missing.
+check runs offline). Then ``plekzoeker.gpkg``: every layer opens in EPSG:28992 with the count in
+summary.json, QGIS applies the default style from its ``layer_styles`` table by itself (no .qml is
+loaded: graduated on score for the candidate layers, single symbol for the excluded places), and a
+rendering shows the style's colours. Prints a JSON report; exit status 1 when a check fails, 2 when QGIS is missing.
 """
 from __future__ import annotations
 
@@ -145,6 +148,56 @@ def check_layer(path: Path, expected: int | None, png_dir: Path, errors: list[st
     return rep
 
 
+def _style_colours_any(layer) -> list[tuple[int, int, int]]:
+    r = layer.renderer()
+    if r.type() == "graduatedSymbol":
+        return _style_colours(layer)
+    c = r.symbol().color()
+    return [(c.red(), c.green(), c.blue())]
+
+
+def check_geopackage(path: Path, expected: dict, png_dir: Path, errors: list[str]) -> dict:
+    """Every layer of the GeoPackage: count, CRS, the default style from layer_styles applied on load."""
+    rep: dict = {"file": path.name, "layers": {}}
+    whole = QgsVectorLayer(str(path), "all", "ogr")
+    names = [s.split("!!::!!")[1] for s in whole.dataProvider().subLayers()]
+    del whole
+    rep["sublayers"] = names
+    for name in sorted(set(names) | set(expected)):
+        if name == "layer_styles":
+            continue
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        info: dict = {"valid": layer.isValid()}
+        rep["layers"][name] = info
+        if not layer.isValid():
+            errors.append(f"{path.name}: layer {name!r} cannot be opened")
+            continue
+        info.update(features=layer.featureCount(), crs=layer.crs().authid(),
+                    renderer=layer.renderer().type() if layer.renderer() else None, labels=layer.labelsEnabled())
+        if name in expected and layer.featureCount() != expected[name]:
+            errors.append(f"{path.name}: layer {name!r} has {layer.featureCount()} features, summary.json says {expected[name]}")
+        if layer.crs().authid() != "EPSG:28992":
+            errors.append(f"{path.name}: layer {name!r} is in {layer.crs().authid()}, expected EPSG:28992")
+        want = "singleSymbol" if name == "excluded_candidates" else "graduatedSymbol"
+        if info["renderer"] != want:
+            errors.append(f"{path.name}: layer {name!r} opens with renderer {info['renderer']}, expected {want} "
+                          "(the default style in layer_styles was not applied)")
+            continue
+        if want == "graduatedSymbol":
+            r = layer.renderer()
+            info.update(attribute=r.classAttribute(), classes=len(r.ranges()))
+            if r.classAttribute() != "score" or len(r.ranges()) != 5:
+                errors.append(f"{path.name}: layer {name!r} graduated on {r.classAttribute()!r} with "
+                              f"{len(r.ranges())} classes, expected score / 5")
+        if layer.featureCount() and not layer.extent().isEmpty():
+            img = _render([layer], png_dir / f"gpkg_{name}.png")
+            info["render"] = {k: v for k, v in img.items() if k != "colours"}
+            info["render"]["style_pixels"] = _styled_pixels(img["colours"], _style_colours_any(layer), tol=40)
+            if info["render"]["style_pixels"] == 0:
+                errors.append(f"{path.name}: layer {name!r}: the rendering shows nothing in the style's colours")
+    return rep
+
+
 def check_project(path: Path, png_dir: Path, errors: list[str]) -> dict:
     project = QgsProject.instance()
     if not project.read(str(path)):
@@ -214,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         report["project"] = check_project(qgs, png_dir, errors)
     else:
         errors.append(f"{d}: no plekzoeker.qgs")
+    gpkg = d / "plekzoeker.gpkg"
+    if gpkg.exists():
+        report["geopackage"] = check_geopackage(gpkg, (summary.get("geopackage") or {}).get("layers", {}), png_dir, errors)
+    elif "geopackage" in summary:
+        errors.append(f"{d}: summary.json lists a GeoPackage, but there is no plekzoeker.gpkg")
     report["errors"] = errors
     print(json.dumps(report, indent=1))
     app.exitQgis()

@@ -60,7 +60,7 @@ class Chrome:
         self.events: list[dict] = []
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Runtime", "Log", "Page"):
+        for domain in ("Runtime", "Log", "Page", "Network"):
             self.send(f"{domain}.enable", session=True)
 
     def send(self, method: str, params: dict | None = None, session: bool = False, timeout: float = 30) -> dict:
@@ -118,6 +118,10 @@ class Chrome:
             elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
                 out.append(f"log.{p['entry']['level']}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
         return out
+
+    def requests(self) -> list[str]:
+        """Every URL the page asked for since the events were last cleared (Network domain)."""
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
 
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
@@ -296,3 +300,159 @@ def test_harness_sees_errors(chrome, tmp_path, monkeypatch):
     text = "\n".join(chrome.problems())
     assert "Content Security Policy" in text, text
     assert chrome.eval("window.x") is None
+
+
+# --- context, list, filters, click to zoom (demo town publish) ----------------------------------
+@pytest.fixture(scope="module")
+def demo_publish(engine, demo_dir, tmp_path_factory):
+    import datetime as dt
+
+    from db_helpers import detect_and_score
+    from plekzoeker.outputs.publish import publish
+
+    cfg, run_id, _ = detect_and_score(engine, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2), reset=True)
+    import sqlalchemy as sa
+
+    with engine.begin() as c:  # one candidate a coordinator has contacted
+        c.execute(sa.text("INSERT INTO result.outreach (candidate_key, status, note) "
+                          "SELECT candidate_key, 'contacted', 'called' FROM result.score WHERE rank = 2"))
+    out = tmp_path_factory.mktemp("out")
+    summary = publish(engine, cfg, out, run_id)
+    return cfg, run_id, Path(summary["dir"]), summary
+
+
+def _candidates(d: Path) -> list[dict]:
+    return sorted((f["properties"] for stem in ("vacant_buildings", "undeveloped_plots")
+                   for f in json.loads((d / f"{stem}.geojson").read_text())["features"]), key=lambda p: p["rank"])
+
+
+@needs_chrome
+def test_demo_map_context_list_filters_and_click_to_zoom(chrome, demo_publish):
+    _, _, d, summary = demo_publish
+    cands = _candidates(d)
+    ctx = summary["map_context"]
+    assert {"streets:minor", "buildings:building", "water:water", "green:green"} <= set(ctx["parts"]), ctx
+    assert ctx["dropped"] == [] and summary["map_bytes"] == (d / "map.html").stat().st_size
+    chrome.events.clear()
+    assert chrome.open((d / "map.html").as_uri()), chrome.problems()
+    assert chrome.problems() == []
+    # streets, buildings, water and green are drawn, in a pane below the candidates
+    got = chrome.eval("""({
+        streets: document.querySelectorAll('.leaflet-pz-context-pane path.pz-ctx-streets').length,
+        buildings: document.querySelectorAll('.leaflet-pz-context-pane path.pz-ctx-buildings').length,
+        water: document.querySelectorAll('.leaflet-pz-context-pane path.pz-ctx-water').length,
+        green: document.querySelectorAll('.leaflet-pz-context-pane path.pz-ctx-green').length,
+        ctxZ: +getComputedStyle(document.querySelector('.leaflet-pz-context-pane')).zIndex,
+        candZ: +getComputedStyle(document.querySelector('path.pz-area').closest('.leaflet-pane')).zIndex,
+        listed: document.querySelectorAll('#pz-list li.pz-item').length,
+        first: Array.from(document.querySelectorAll('#pz-list li.pz-item .pz-rank')).slice(0, 3).map(e => e.textContent)})""")
+    assert got["streets"] >= 2 and got["buildings"] >= 1 and got["water"] >= 1 and got["green"] >= 1, got
+    assert got["ctxZ"] < got["candZ"], got
+    assert got["listed"] == len(cands) and got["first"] == ["#1", "#2", "#3"]
+    chrome.screenshot(ARTIFACTS / "map_demo_context.png")
+
+    def set_filter(id_, value):
+        chrome.eval(f"(function(){{var e=document.getElementById({json.dumps(id_)}); e.value={json.dumps(value)}; "
+                    "e.dispatchEvent(new Event('input', {bubbles: true}));})()")
+        return chrome.eval("[+document.documentElement.dataset.pzListed, document.querySelectorAll('#pz-list li.pz-item').length,"
+                           " document.querySelectorAll('path.pz-marker').length]")
+
+    n_plots = sum(p["kind"] == "undeveloped_plot" for p in cands)
+    assert set_filter("pz-kind", "undeveloped_plot") == [n_plots, n_plots, n_plots]
+    assert set_filter("pz-kind", "") == [len(cands)] * 3
+    cut = sorted(p["score"] for p in cands)[len(cands) // 2]
+    cut = round(cut - cut % 0.05, 2)
+    n_min = sum(p["score"] >= cut - 1e-9 for p in cands)
+    assert 0 < n_min < len(cands) or cut == 0
+    assert set_filter("pz-min", str(cut)) == [n_min] * 3
+    assert set_filter("pz-min", "0") == [len(cands)] * 3
+    assert set_filter("pz-status", "contacted") == [1, 1, 1]
+    assert chrome.eval("document.querySelector('#pz-list li.pz-item').dataset.key") == cands[1]["candidate_key"]
+    assert set_filter("pz-status", "") == [len(cands)] * 3
+    street = cands[2]["label"].split()[0]  # e.g. 'Beurslaan'
+    n_street = sum(street.lower() in (p["label"] or "").lower() for p in cands)
+    assert set_filter("pz-search", street.upper()) == [n_street] * 3
+    parcel = next(p for p in cands if p["kind"] == "undeveloped_plot")
+    assert set_filter("pz-search", parcel["label"].lower())[0] == 1
+    assert set_filter("pz-search", "") == [len(cands)] * 3
+    # click a list row: the map zooms to that candidate and opens its popup with the why
+    target = cands[-1]
+    chrome.eval(f"document.querySelector('#pz-list li[data-key={json.dumps(target['candidate_key'])}]').click()")
+    chrome.pump(0.3)
+    state = chrome.eval("""({zoomed: document.documentElement.dataset.pzZoomed,
+        popup: (document.querySelector('.leaflet-popup-content') || {}).textContent || '',
+        selected: (document.querySelector('#pz-list li.pz-selected') || {}).dataset.key})""")
+    assert state["zoomed"] == target["candidate_key"] and state["selected"] == target["candidate_key"]
+    assert target["label"] in state["popup"] and "why" in state["popup"] and target["why"] in state["popup"]
+    # the candidate fills the middle of the map now
+    box = chrome.eval(f"""(function() {{
+        var m = document.getElementById('map').getBoundingClientRect();
+        var p = Array.from(document.querySelectorAll('path.pz-area')).map(e => e.getBoundingClientRect())
+            .filter(r => r.width > 0);
+        return {{mw: m.width, mx: m.left + m.width / 2, my: m.top + m.height / 2,
+                 big: p.filter(r => r.width > m.width * 0.15 || r.height > m.height * 0.15).length}};
+    }})()""")
+    assert box["big"] >= 1, box
+    chrome.screenshot(ARTIFACTS / "map_demo_zoomed.png")
+    assert chrome.problems() == []
+    # nothing but the page itself (and data: URIs) was requested
+    assert [u for u in chrome.requests() if not u.startswith(("file://", "data:"))] == []
+    assert any(u.startswith("file://") for u in chrome.requests())
+
+
+def test_context_budget_drops_layers_in_order():
+    from plekzoeker.outputs.context import fit_budget
+
+    line = {"type": "LineString", "coordinates": [[5.0, 52.0], [5.00001, 52.00001]] * 50}
+    parts = [{"layer": l, "class": c, "n": 1, "geometry": line} for l, c in
+             [("water", "water"), ("green", "green"), ("buildings", "building"), ("streets", "path"),
+              ("streets", "minor"), ("streets", "major")]]
+    size = max(len(json.dumps(p, separators=(",", ":"))) for p in parts)
+    kept, dropped = fit_budget(parts, 10 * size)
+    assert dropped == [] and kept == parts
+    kept, dropped = fit_budget(parts, 4 * size + 5)  # four parts, 3 commas and the brackets
+    assert dropped == ["streets:path", "buildings:building"]
+    assert [(p["layer"], p["class"]) for p in kept] == [("water", "water"), ("green", "green"), ("streets", "minor"),
+                                                         ("streets", "major")]
+    kept, dropped = fit_budget(parts, 10)
+    assert kept == [] and len(dropped) == 6
+
+
+def test_context_options_are_checked():
+    from plekzoeker.errors import ConfigError
+    from plekzoeker.outputs.context import ContextOptions, context_options
+
+    assert context_options({"publish": {}}) == ContextOptions()
+    assert context_options({"publish": {"map_context_candidates": 20}}).candidates == 20
+    for key, bad in [("map_context", "yes"), ("map_context_candidates", 0), ("map_context_margin_m", -1),
+                     ("map_context_max_bytes", 1.5), ("map_context_simplify_m", True)]:
+        with pytest.raises(ConfigError, match=f"publish.{key}"):
+            context_options({"publish": {key: bad}})
+
+
+def test_context_is_bounded_to_the_best_candidates_and_the_budget(engine, demo_publish):
+    """Only the neighbourhood of the best N candidates is drawn, and a byte budget is enforced."""
+    import geopandas as gpd
+    import shapely
+    import sqlalchemy as sa
+    from plekzoeker.outputs.context import ContextOptions, context_layers
+
+    with engine.connect() as conn:
+        cand = gpd.read_postgis(sa.text("SELECT c.geom FROM result.candidate c JOIN result.score s USING (candidate_key) "
+                                        "WHERE s.rank IS NOT NULL ORDER BY s.rank"), conn, geom_col="geom")
+        geoms = list(cand.geometry)
+        full = context_layers(conn, geoms, ContextOptions(margin_m=200))
+        one = context_layers(conn, geoms, ContextOptions(candidates=1, margin_m=50))
+        small = context_layers(conn, geoms, ContextOptions(margin_m=200, max_bytes=len(json.dumps(full["parts"])) // 3))
+        off = context_layers(conn, geoms, ContextOptions(enabled=False))
+    assert one["candidates"] == 1 and full["candidates"] == len(geoms)
+    n = lambda c, key: sum(p["n"] for p in c["parts"] if f"{p['layer']}:{p['class']}" == key)  # noqa: E731
+    assert n(one, "buildings:building") < n(full, "buildings:building")
+    # every building drawn for the best candidate lies within 50 m of it (in WGS84 degrees: a loose box)
+    best = gpd.GeoSeries([geoms[0]], crs=28992).to_crs(4326).iloc[0].buffer(0.002)
+    for p in one["parts"]:
+        if p["layer"] == "buildings":
+            assert best.contains(shapely.geometry.shape(p["geometry"]))
+    assert small["dropped"] and small["dropped"][0] == "streets:path"
+    assert len(json.dumps(small["parts"], separators=(",", ":"))) <= len(json.dumps(full["parts"])) // 3
+    assert off["parts"] == [] and "publish.map_context" in off["note"]

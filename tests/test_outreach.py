@@ -341,3 +341,108 @@ def test_cli_help_names_the_statuses_the_database_accepts():
     from plekzoeker.outputs.outreach_cli import STATUS_HELP
 
     assert STATUS_HELP == ", ".join(OUTREACH_STATUSES)
+
+
+# --- two coordinators: versions, conflicts, history -----------------------------------------------
+def export_list(engine, path):
+    """The coordinator list as publish writes it (CSV), for every ranked candidate and outreach row."""
+    with engine.connect() as c:
+        df = outreach.list_frame(c)
+    outreach.write_csv(outreach.order_list(df, ListOptions()), path)
+    return path
+
+
+def edit_exported(src, dst, edits: dict):
+    """A coordinator's copy of an exported CSV with status/note typed into some rows."""
+    rows = list(csv.DictReader(src.open(encoding="utf-8-sig")))
+    for r in rows:
+        if r["candidate_key"] in edits:
+            r["outreach_status"], r["outreach_note"] = edits[r["candidate_key"]]
+    with dst.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return dst
+
+
+@pytest.fixture
+def ranked_keys(known):
+    with known.begin() as c:
+        for i, k in enumerate(KEYS[:2], start=1):
+            c.execute(sa.text("INSERT INTO result.score (candidate_key, criteria, subscores, weights, score, rank, "
+                              "rank_municipality) VALUES (:k, '{}', '{}', '{}', 0.5, :i, :i)"), {"k": k, "i": i})
+    return known
+
+
+def test_two_coordinators_editing_the_same_candidate_keep_both_notes(ranked_keys, tmp_path):
+    db, key, other = ranked_keys, KEYS[0], KEYS[1]
+    exported = export_list(db, tmp_path / "outreach_GM0307.csv")
+    rows = {r["candidate_key"]: r for r in csv.DictReader(exported.open(encoding="utf-8-sig"))}
+    assert rows[key]["outreach_version"] == "0" and rows[key]["outreach_conflict"] == ""
+    anna = edit_exported(exported, tmp_path / "anna.csv", {key: ("contacted", "called, call back Monday")})
+    bob = edit_exported(exported, tmp_path / "bob.csv", {key: ("in talks", "met the owner on site"),
+                                                         other: ("declined", "not for sale")})
+    s1 = outreach.import_outreach(db, anna, by="Anna")
+    assert (s1.inserted, s1.conflicts, s1.rejected) == (1, [], [])
+    s2 = outreach.import_outreach(db, bob)  # who: the file name
+    assert (s2.inserted, s2.updated, len(s2.conflicts), s2.rejected) == (1, 0, 1, [])
+    lines = s2.lines()
+    assert "1 conflict(s)" in lines[0] and "(by bob)" in lines[0]
+    conflict_lines = [ln for ln in lines[1:] if ln.strip().startswith("conflict ")]
+    assert len(conflict_lines) == 1 and key in conflict_lines[0] and "Anna" in conflict_lines[0] \
+        and "met the owner on site" in conflict_lines[0] and "called, call back Monday" in conflict_lines[0]
+    # the first import stays current; bob's note is kept as a conflicting note, with who and when
+    assert stored(db)[key] == ("contacted", "called, call back Monday")
+    assert stored(db)[other] == ("declined", "not for sale")  # no conflict where only one edited
+    hist = outreach.outreach_history(db, key)
+    assert [(h["event"], h["version"], h["based_on"], h["status"], h["note"], h["changed_by"]) for h in hist] == [
+        ("change", 1, 0, "contacted", "called, call back Monday", "Anna"),
+        ("conflict", 1, 0, "in talks", "met the owner on site", "bob")]
+    assert all(h["changed_at"] is not None for h in hist)
+    # the next list and `outreach list` show it
+    again = {r["candidate_key"]: r for r in csv.DictReader(export_list(db, tmp_path / "next.csv").open(encoding="utf-8-sig"))}
+    assert again[key]["outreach_version"] == "1" and "bob on " in again[key]["outreach_conflict"] \
+        and "in talks — met the owner on site" in again[key]["outreach_conflict"]
+    listed = {r["candidate_key"]: r for r in outreach.list_outreach(db)}
+    assert [(c["changed_by"], c["status"], c["note"]) for c in listed[key]["conflicts"]] == \
+        [("bob", "in talks", "met the owner on site")]
+    assert listed[other]["conflicts"] == []
+    # an untouched row of a stale list is no conflict; a row from the future is rejected
+    s3 = outreach.import_outreach(db, anna, by="Anna")
+    assert (s3.updated, s3.unchanged, s3.conflicts) == (0, 2, [])  # both rows: as stored, or untouched since the export
+    resolved = edit_exported(tmp_path / "next.csv", tmp_path / "resolved.csv",
+                             {key: ("in talks", "Anna called, Bob met the owner: talks")})
+    s4 = outreach.import_outreach(db, resolved, by="Bob")
+    assert (s4.updated, s4.conflicts) == (1, [])
+    assert outreach.list_outreach(db)[0]["conflicts"] == []  # answered by a newer version: no longer open
+    assert [h["version"] for h in outreach.outreach_history(db, key)] == [1, 1, 2]
+    future = edit_exported(tmp_path / "next.csv", tmp_path / "future.csv", {key: ("declined", "x")})
+    text = future.read_text(encoding="utf-8-sig").replace(",1,", ",7,", 1)
+    future.write_text(text, encoding="utf-8-sig")
+    s5 = outreach.import_outreach(db, future)
+    assert [(k, "newer than the database's version 2" in m) for _, k, m in s5.rejected] == [(key, True)]
+
+
+def test_cli_conflicts_one_line_each_and_strict(ranked_keys, tmp_path):
+    from plekzoeker.outputs.outreach_cli import app
+
+    db, key = ranked_keys, KEYS[0]
+    exported = export_list(db, tmp_path / "outreach_GM0307.csv")
+    first = edit_exported(exported, tmp_path / "first.csv", {key: ("contacted", "one")})
+    second = edit_exported(exported, tmp_path / "second.csv", {key: ("suitable", "two"), KEYS[1]: ("contacted", "x")})
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(first), "--by", "Anna"]).exit_code == 0
+    res = runner.invoke(app, ["import", str(second), "--by", "Bob"])
+    assert res.exit_code == 0, res.output
+    assert "1 conflict(s)" in res.output and sum(ln.strip().startswith("conflict ") for ln in res.output.splitlines()) == 1
+    third = edit_exported(exported, tmp_path / "third.csv", {key: ("declined", "three")})
+    res = runner.invoke(app, ["import", str(third), "--by", "Carla", "--strict"])
+    assert res.exit_code == 2, res.output
+    out = runner.invoke(app, ["list"]).output
+    assert "conflicting note: Bob on " in out and "conflicting note: Carla on " in out and "with conflicting notes" in out
+    hist = runner.invoke(app, ["history", key])
+    assert hist.exit_code == 0
+    lines = hist.output.splitlines()
+    assert len(lines) == 4 and "change" in lines[0] and "by Anna" in lines[0] and "conflict" in lines[1] \
+        and "by Bob" in lines[1] and "three" in lines[2] and lines[3] == "1 change(s), 2 conflicting note(s)"
+    assert runner.invoke(app, ["history", "pand:0000000000000000"]).output.strip().endswith("no outreach history")

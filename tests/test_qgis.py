@@ -76,6 +76,45 @@ def test_layers_styles_and_project_open_in_qgis(published):
     assert (ARTIFACTS / "project.png").stat().st_size > 1000
 
 
+def test_geopackage_opens_styled_in_qgis(published):
+    """plekzoeker.gpkg: QGIS applies the default style of layer_styles by itself (no .qml loaded)."""
+    code, report, err = qgis_check(published, ARTIFACTS)
+    assert code == 0, (report.get("errors"), err[-2000:])
+    summary = json.loads((published / "summary.json").read_text())
+    gpkg = report["geopackage"]["layers"]
+    assert set(gpkg) == set(summary["geopackage"]["layers"]) == {
+        "vacant_buildings", "undeveloped_plots", "vacant_buildings_points", "undeveloped_plots_points",
+        "excluded_candidates"}
+    for name, info in gpkg.items():
+        assert info["features"] == summary["geopackage"]["layers"][name] and info["crs"] == "EPSG:28992", name
+        if name == "excluded_candidates":
+            assert info["renderer"] == "singleSymbol" and info["labels"]
+        else:
+            assert info["features"] > 0
+            assert (info["renderer"], info["attribute"], info["classes"], info["labels"]) == \
+                ("graduatedSymbol", "score", 5, True), name
+            assert info["render"]["style_pixels"] > 0 and Path(info["render"]["png"]).stat().st_size > 1000
+    assert summary["geopackage"]["layers"]["vacant_buildings"] == summary["files"]["vacant_buildings.geojson"]
+
+
+def test_geopackage_check_fails_without_a_stored_style(published, tmp_path):
+    """The check can fail: without the layer's row in layer_styles QGIS opens it unstyled, and that is
+    reported (so the styles the first test sees really come from the GeoPackage)."""
+    import sqlite3
+
+    d = tmp_path / "pub"
+    shutil.copytree(published, d)
+    con = sqlite3.connect(d / "plekzoeker.gpkg")
+    with con:
+        con.execute("DELETE FROM layer_styles WHERE f_table_name = 'undeveloped_plots'")
+    con.close()
+    code, report, _ = qgis_check(d, tmp_path / "png")
+    assert code == 1
+    errors = "\n".join(report["errors"])
+    assert "layer 'undeveloped_plots' opens with renderer singleSymbol, expected graduatedSymbol" in errors, errors
+    assert report["geopackage"]["layers"]["vacant_buildings"]["renderer"] == "graduatedSymbol"
+
+
 def test_check_fails_on_a_wrong_style_or_count(published, tmp_path):
     """The check can fail: a single-symbol style and a count that disagrees with summary.json are reported."""
     d = tmp_path / "pub"

@@ -260,7 +260,7 @@ def test_landuse_polygons(data):
         ("r301", "boundary", "protected_area"), ("w207", "landuse", "residential"), ("r300", "leisure", "park"),
     ])
     assert lu.loc["w207", "exclusion"] == False  # noqa: E712 - context class only
-    assert lu.drop(index="w207").exclusion.all()
+    assert lu.drop(index="w207").exclusion.all()  # the park too: a hard plot exclusion (and map.html green)
     assert set(lu.geometry.geom_type) == {"MultiPolygon"}
     assert lu.geometry.is_valid.all()
     n, w, _ = town()

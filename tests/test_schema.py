@@ -1,18 +1,35 @@
 """One schema: the SQLAlchemy/GeoAlchemy2 models describe exactly what the alembic migrations create.
 
-The session database is freshly migrated to head (conftest); alembic's autogenerate comparison
+A database of its own is freshly migrated to head (the session database may already hold the
+indexes and swaps of loads that ran before in the same session); alembic's autogenerate comparison
 (``compare_metadata``, the machinery behind ``alembic check``) then lists every table, column,
 type, nullability or index difference between the models and that database. The last test shows
 the comparison is not blind: a column dropped or added, a geometry type and an index are each reported.
 """
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import Geometry
 
 from plekzoeker.db.models import SCHEMAS, Base
+
+
+@pytest.fixture
+def fresh(scratch_db_url):
+    """A freshly migrated database of its own (conftest's scratch database; with an external
+    DATABASE_URL, the session database)."""
+    from plekzoeker.db.engine import normalise_url
+    from plekzoeker.db.migrate import migrate
+
+    eng = sa.create_engine(normalise_url(scratch_db_url))
+    try:
+        migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
 
 
 def _include_name(name, type_, parent_names) -> bool:
@@ -31,13 +48,13 @@ def _diff(engine: sa.Engine, metadata: sa.MetaData) -> list:
         return compare_metadata(ctx, metadata)
 
 
-def test_models_equal_the_migrated_schema(engine):
-    diff = _diff(engine, Base.metadata)
+def test_models_equal_the_migrated_schema(fresh):
+    diff = _diff(fresh, Base.metadata)
     assert diff == [], "models.py and the migrations disagree:\n" + "\n".join(map(repr, diff))
 
 
-def test_every_migrated_table_has_a_model(engine):
-    with engine.connect() as conn:
+def test_every_migrated_table_has_a_model(fresh):
+    with fresh.connect() as conn:
         tables = {f"{s}.{t}" for s, t in conn.execute(sa.text(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema = ANY(:s) AND table_name <> 'alembic_version'"), {"s": list(SCHEMAS)})}
@@ -45,7 +62,7 @@ def test_every_migrated_table_has_a_model(engine):
     assert len(tables) >= 21
 
 
-def test_the_comparison_sees_a_drift(engine):
+def test_the_comparison_sees_a_drift(fresh):
     """A copy of the models with a column missing, one too many, a wrong geometry type and an index
     missing: each difference is reported."""
     md = sa.MetaData()
@@ -57,7 +74,7 @@ def test_the_comparison_sees_a_drift(engine):
     poi.c.geom.type = Geometry("POLYGON", srid=28992, spatial_index=False)
     poi.indexes.clear()
     found = set()
-    for d in _diff(engine, md):
+    for d in _diff(fresh, md):
         d = d[0] if isinstance(d, list) else d
         if d[0] in ("add_column", "remove_column"):
             found.add((d[0], d[3].name))

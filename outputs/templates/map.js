@@ -1,4 +1,6 @@
-/* plekzoeker map: both candidate layers coloured by score, a popup per candidate. No network access. */
+/* plekzoeker map: context (streets, buildings, water, green) from the database, both candidate layers
+   coloured by score on top, a side panel with the ranked list (filters, search, click to zoom) and a
+   popup per candidate. No network access: everything is in the page. */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -11,6 +13,7 @@
 
   var cfg = JSON.parse(document.getElementById("pz-config").textContent);
   var data = JSON.parse(document.getElementById("pz-data").textContent);
+  var KIND_WORDS = { vacant_building: "vacant building", undeveloped_plot: "undeveloped plot" };
 
   function colour(score) {
     for (var i = 0; i < cfg.classes.length; i++) {
@@ -32,11 +35,12 @@
   /* built from DOM nodes with textContent: labels and evidence never become markup */
   function popup(p) {
     var box = el("div", null, "pz-popup");
-    box.appendChild(el("div", "#" + fmt(p.rank) + " · " + (p.kind === "vacant_building" ? "vacant building" : "undeveloped plot"), "pz-kind"));
+    box.appendChild(el("div", "#" + fmt(p.rank) + " · " + (KIND_WORDS[p.kind] || p.kind), "pz-kind"));
     box.appendChild(el("div", p.label || p.candidate_key, "pz-label"));
     var t = el("table");
     function row(k, v) { var tr = el("tr"); tr.appendChild(el("th", k)); tr.appendChild(el("td", v)); t.appendChild(tr); }
     row("score", fmt(p.score, 3));
+    if (p.why) { row("why", p.why); }
     row("area", fmt(p.area_m2) + " m²");
     if (p.kind === "vacant_building") { row("vacancy confidence", fmt(p.confidence, 2)); }
     row(p.kind === "vacant_building" ? "evidence" : "removed", p.evidence || "–");
@@ -44,6 +48,7 @@
       var v = p["dist_" + c[0] + "_m"];
       row(c[1], v === null || v === undefined ? "none within reach" : fmt(v) + " m");
     });
+    row("municipality", fmt(p.municipality));
     row("first seen", fmt(p.first_seen));
     row("outreach status", fmt(p.outreach_status));
     box.appendChild(t);
@@ -60,36 +65,76 @@
   if (cfg.tiles) {
     L.tileLayer(cfg.tiles.url, { attribution: cfg.tiles.attribution, maxZoom: 19 }).addTo(map);
   }
-  var overlays = {}, bounds = L.latLngBounds([]), markers = 0, areas = 0;
+
+  /* --- context: below the candidates, not clickable ------------------------------------------ */
+  map.createPane("pz-context");
+  map.getPane("pz-context").style.zIndex = 350;
+  map.getPane("pz-context").style.pointerEvents = "none";
+  var CTX = {
+    "water:water": { color: "#8fb8de", weight: 0.5, fillColor: "#b5d0ea", fillOpacity: 1 },
+    "green:green": { color: "#b7d7a0", weight: 0.5, fillColor: "#d3e8c3", fillOpacity: 1 },
+    "buildings:building": { color: "#b9aea3", weight: 0.6, fillColor: "#d9d0c7", fillOpacity: 1 },
+    "streets:path": { color: "#a89f95", weight: 1, dashArray: "3 3", fill: false },
+    "streets:minor": { color: "#ffffff", weight: 3.5, fill: false },
+    "streets:major": { color: "#f5c76b", weight: 5, fill: false }
+  };
+  var context = data.context || { parts: [] }, ctxCount = 0, ctxLayer = L.featureGroup();
+  ["water:water", "green:green", "buildings:building", "streets:path", "streets:minor", "streets:major"].forEach(function (k) {
+    context.parts.forEach(function (part) {
+      if (part.layer + ":" + part["class"] !== k) { return; }
+      var st = CTX[k];
+      ctxLayer.addLayer(L.geoJSON({ type: "Feature", properties: {}, geometry: part.geometry }, {
+        pane: "pz-context", interactive: false,
+        style: function () {
+          return { className: "pz-ctx pz-ctx-" + part.layer + " pz-ctx-" + part.layer + "-" + part["class"], color: st.color,
+                   weight: st.weight, fill: st.fill !== false, fillColor: st.fillColor, fillOpacity: st.fillOpacity,
+                   dashArray: st.dashArray || null, opacity: 1 };
+        }
+      }));
+      ctxCount += part.n;
+    });
+  });
+  if (context.parts.length) { ctxLayer.addTo(map); }
+
+  /* --- candidates ---------------------------------------------------------------------------- */
+  var overlays = {}, bounds = L.latLngBounds([]), markers = 0, areas = 0, items = [];
   data.layers.forEach(function (layer) {
     var group = L.featureGroup();
-    var areaLayer = L.geoJSON(layer.polygons, {
-      style: function (f) {
-        return { className: "pz-area pz-" + layer.kind, color: "#232323", weight: 1, fillOpacity: 0.55,
-                 fillColor: colour(f.properties.score), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
-      },
-      onEachFeature: function (f, l) { l.bindPopup(function () { return popup(f.properties); }); areas++; }
-    });
-    group.addLayer(areaLayer);
     layer.polygons.features.forEach(function (f) {
-      var pt = layer.points[f.properties.candidate_key];
-      if (!pt) { return; }
-      var m = L.circleMarker([pt[1], pt[0]], {
-        className: "pz-marker pz-" + layer.kind, radius: 7, weight: layer.kind === "undeveloped_plot" ? 3 : 1.5,
-        color: layer.kind === "undeveloped_plot" ? "#1f4e9c" : "#232323",
-        fillColor: colour(f.properties.score), fillOpacity: 0.95
+      var p = f.properties;
+      var area = L.geoJSON(f, {
+        style: function () {
+          return { className: "pz-area pz-" + layer.kind, color: "#232323", weight: 1, fillOpacity: 0.55,
+                   fillColor: colour(p.score), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
+        }
       });
-      m.bindPopup(function () { return popup(f.properties); });
-      /* a string would be set as innerHTML: give Leaflet a text-only element instead */
-      m.bindTooltip(el("span", "#" + fmt(f.properties.rank) + " " + (f.properties.label || "")), { direction: "top" });
-      group.addLayer(m);
-      markers++;
+      area.bindPopup(function () { return popup(p); });
+      areas++;
+      var item = { p: p, kind: layer.kind, area: area, marker: null, group: group, shown: true };
+      var pt = layer.points[p.candidate_key];
+      if (pt) {
+        var m = L.circleMarker([pt[1], pt[0]], {
+          className: "pz-marker pz-" + layer.kind, radius: 7, weight: layer.kind === "undeveloped_plot" ? 3 : 1.5,
+          color: layer.kind === "undeveloped_plot" ? "#1f4e9c" : "#232323",
+          fillColor: colour(p.score), fillOpacity: 0.95
+        });
+        m.bindPopup(function () { return popup(p); });
+        /* a string would be set as innerHTML: give Leaflet a text-only element instead */
+        m.bindTooltip(el("span", "#" + fmt(p.rank) + " " + (p.label || "")), { direction: "top" });
+        item.marker = m;
+        markers++;
+      }
+      group.addLayer(area);
+      if (item.marker) { group.addLayer(item.marker); }
+      items.push(item);
     });
     group.addTo(map);
     if (layer.polygons.features.length) { bounds.extend(group.getBounds()); }
     overlays[layer.title + " (" + layer.polygons.features.length + ")"] = group;
   });
+  if (context.parts.length) { overlays["Context: streets, buildings, water, green"] = ctxLayer; }
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  items.sort(function (a, b) { return (a.p.rank || 1e9) - (b.p.rank || 1e9); });
 
   var legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
@@ -100,12 +145,85 @@
       r.appendChild(sw); r.appendChild(document.createTextNode(" " + c[3])); d.appendChild(r);
     });
     d.appendChild(el("div", "dashed, blue ring: undeveloped plot", "pz-legend-note"));
+    if (context.note) { d.appendChild(el("div", context.note, "pz-legend-note")); }
     return d;
   };
   legend.addTo(map);
 
+  /* --- the list: filters, search, click to zoom ---------------------------------------------- */
+  var $ = function (id) { return document.getElementById(id); };
+  function options(select, values, words) {
+    values.forEach(function (v) { var o = el("option", words ? (words[v] || v) : v); o.value = v; select.appendChild(o); });
+  }
+  function uniq(f) {
+    var seen = {};
+    items.forEach(function (it) { var v = f(it); if (v !== null && v !== undefined && v !== "") { seen[v] = 1; } });
+    return Object.keys(seen).sort();
+  }
+  options($("pz-kind"), uniq(function (it) { return it.kind; }), KIND_WORDS);
+  options($("pz-gm"), uniq(function (it) { return it.p.municipality; }));
+  options($("pz-status"), uniq(function (it) { return it.p.outreach_status; }));
+  var selected = null;
+  function norm(s) { return String(s || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, ""); }
+  function matches(it, f) {
+    var p = it.p;
+    if (f.kind && it.kind !== f.kind) { return false; }
+    if (f.gm && p.municipality !== f.gm) { return false; }
+    if (f.status && p.outreach_status !== f.status) { return false; }
+    if (f.min > 0 && !(typeof p.score === "number" && p.score >= f.min - 1e-9)) { return false; }
+    if (f.q && norm(p.label).indexOf(f.q) < 0 && norm(p.candidate_key).indexOf(f.q) < 0) { return false; }
+    return true;
+  }
+  function zoomTo(it) {
+    var b = it.area.getBounds();
+    map.fitBounds(b.pad(0.6), { maxZoom: 18, animate: false });
+    if (selected) { selected.classList.remove("pz-selected"); }
+    (it.marker || it.area).openPopup(it.marker ? undefined : b.getCenter());
+    root.setAttribute("data-pz-zoomed", it.p.candidate_key);
+  }
+  function render() {
+    var f = { kind: $("pz-kind").value, gm: $("pz-gm").value, status: $("pz-status").value,
+              min: parseFloat($("pz-min").value) || 0, q: norm($("pz-search").value.trim()) };
+    $("pz-min-out").textContent = f.min.toFixed(2);
+    var list = $("pz-list"), shown = 0;
+    list.textContent = "";
+    items.forEach(function (it) {
+      var ok = matches(it, f);
+      if (ok !== it.shown) {
+        [it.area, it.marker].forEach(function (l) { if (l) { if (ok) { it.group.addLayer(l); } else { it.group.removeLayer(l); } } });
+        it.shown = ok;
+      }
+      if (!ok) { return; }
+      shown++;
+      if (shown > cfg.list_max) { return; }
+      var p = it.p, li = el("li", null, "pz-item pz-item-" + it.kind);
+      li.setAttribute("data-key", p.candidate_key);
+      li.appendChild(el("span", "#" + fmt(p.rank), "pz-rank"));
+      li.appendChild(el("span", p.label || p.candidate_key, "pz-item-label"));
+      var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(p.score);
+      li.appendChild(sc);
+      li.appendChild(el("span", (KIND_WORDS[it.kind] || it.kind) + " · " + fmt(p.area_m2) + " m² · " +
+                        fmt(p.municipality) + " · " + fmt(p.outreach_status), "pz-item-meta"));
+      li.addEventListener("click", function () { zoomTo(it); li.classList.add("pz-selected"); selected = li; });
+      list.appendChild(li);
+    });
+    if (shown > cfg.list_max) {
+      list.appendChild(el("li", (shown - cfg.list_max) + " more: narrow the filter or search to list them", "pz-more"));
+    }
+    $("pz-count").textContent = shown + " of " + items.length + " candidates" +
+      (shown > cfg.list_max ? " (first " + cfg.list_max + " listed)" : "");
+    root.setAttribute("data-pz-listed", String(shown));
+  }
+  ["pz-kind", "pz-gm", "pz-status", "pz-min", "pz-search"].forEach(function (id) {
+    $(id).addEventListener("input", render);
+    $(id).addEventListener("change", render);
+  });
+  $("pz-filters").addEventListener("submit", function (e) { e.preventDefault(); });
+  render();
+
   if (bounds.isValid()) { map.fitBounds(bounds.pad(0.1)); } else { map.setView([52.15, 5.3], 7); }
   root.setAttribute("data-pz-markers", String(markers));
   root.setAttribute("data-pz-areas", String(areas));
+  root.setAttribute("data-pz-context", String(ctxCount));
   root.setAttribute("data-pz-ready", "1");
 })();

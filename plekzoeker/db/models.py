@@ -314,6 +314,30 @@ class Outreach(Base):
     status: Mapped[str] = mapped_column(Text, server_default=sql("'new'"))
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+    version: Mapped[int] = mapped_column(Integer, server_default=sql("1"))
+    updated_by: Mapped[str | None] = mapped_column(Text)
+
+
+class OutreachHistory(Base):
+    """Every change of an outreach record (event 'change') and every conflicting edit kept beside the
+    current one (event 'conflict'), with who and when (migration 0002)."""
+    __tablename__ = "outreach_history"
+    __table_args__ = (
+        CheckConstraint("event IN ('change', 'conflict')", name="outreach_history_event_check"),
+        CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in OUTREACH_STATUSES)),
+                        name="outreach_history_status_check"),
+        Index("outreach_history_key", "candidate_key", "history_id"),
+        {"schema": "result"})
+    history_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    candidate_key: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    based_on: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_NOW)
+    source: Mapped[str | None] = mapped_column(Text)
 
 
 class CandidateHistory(Base):
