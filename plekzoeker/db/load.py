@@ -604,6 +604,12 @@ def _swap(cur, spec: TableSpec, input_id: int) -> None:
     cur.execute(sql.SQL("ALTER TABLE {sch}.{t} RENAME TO {o}").format(sch=sch, t=sql.Identifier(t), o=sql.Identifier(old)))
     cur.execute(sql.SQL("ALTER TABLE raw.{s} SET SCHEMA {sch}").format(s=sql.Identifier(staging), sch=sch))
     cur.execute(sql.SQL("ALTER TABLE {sch}.{s} RENAME TO {t}").format(sch=sch, s=sql.Identifier(staging), t=sql.Identifier(t)))
+    # LIKE copies no table comment (core.owner's says it holds personal data): carry it over
+    cur.execute("SELECT obj_description(c.oid, 'pg_class') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s", (spec.schema, old))
+    comment = cur.fetchone()[0]
+    if comment:
+        cur.execute(sql.SQL("COMMENT ON TABLE {sch}.{t} IS {c}").format(sch=sch, t=sql.Identifier(t), c=sql.Literal(comment)))
     cur.execute(sql.SQL("DROP TABLE {sch}.{o}").format(sch=sch, o=sql.Identifier(old)))
     # canonical index names, so the next swap and humans find them where they expect
     renames = []

@@ -9,7 +9,9 @@ fails that test. Server defaults are not compared (alembic cannot compare them r
 are written down here as well so the models are complete.
 
 Geometry columns carry ``spatial_index=False``: their GiST indexes are declared explicitly in
-``__table_args__`` with the names the migrations give them.
+``__table_args__`` with the names the migrations give them. Those names are also the ones every
+load gives the indexes it rebuilds (``<table>_geom``, ``<table>_ix<n>`` for the n-th entry of the
+table's ``TableSpec.indexes``), so the schema is the same before and after a load.
 """
 from __future__ import annotations
 
@@ -121,7 +123,7 @@ class Stage(Base):
 # --- core: validated registry data in EPSG:28992 ---------------------------------------------------
 class Pand(Base):
     __tablename__ = "pand"
-    __table_args__ = (_gist("pand_geom"), {"schema": "core"})
+    __table_args__ = (_gist("pand_geom"), Index("pand_ix0", "status"), {"schema": "core"})
     identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
     status: Mapped[str | None] = mapped_column(Text)
     bouwjaar: Mapped[int | None] = mapped_column(Integer)
@@ -153,7 +155,7 @@ class Verblijfsobject(Base):
 
 class Perceel(Base):
     __tablename__ = "perceel"
-    __table_args__ = (_gist("perceel_geom"), {"schema": "core"})
+    __table_args__ = (_gist("perceel_geom"), Index("perceel_ix0", "kadastrale_aanduiding"), {"schema": "core"})
     identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
     kadastrale_gemeente_code: Mapped[str | None] = mapped_column(Text)
     kadastrale_gemeente: Mapped[str | None] = mapped_column(Text)
@@ -168,7 +170,7 @@ class Perceel(Base):
 class BgtVlak(Base):
     """BGT surfaces (water, roads, terrain, panden) by layer and class; no key of its own."""
     __tablename__ = "bgt_vlak"
-    __table_args__ = (_gist("bgt_vlak_geom"), {"schema": "core"})
+    __table_args__ = (_gist("bgt_vlak_geom"), Index("bgt_vlak_ix0", "laag", "klasse"), {"schema": "core"})
     identificatie: Mapped[str | None] = mapped_column(Text)
     laag: Mapped[str] = mapped_column(Text)
     klasse: Mapped[str | None] = mapped_column(Text)
@@ -180,7 +182,7 @@ class BgtVlak(Base):
 class Poi(Base):
     """A point of interest by category (stop, supermarket, GP, ...), from OSM."""
     __tablename__ = "poi"
-    __table_args__ = (_gist("poi_geom"), {"schema": "core"})
+    __table_args__ = (_gist("poi_geom"), Index("poi_ix0", "category"), {"schema": "core"})
     category: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     osm_id: Mapped[str | None] = mapped_column(Text)
@@ -193,7 +195,7 @@ class Poi(Base):
 class NetworkNode(Base):
     """A node of the OSM street graph (walk and bike), in metres."""
     __tablename__ = "network_node"
-    __table_args__ = {"schema": "core"}
+    __table_args__ = (_gist("network_node_geom"), {"schema": "core"})
     node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
     geom = _geom("POINT")
@@ -202,7 +204,8 @@ class NetworkNode(Base):
 class NetworkEdge(Base):
     """An edge of the street graph with the modes that may use it; written by COPY only."""
     __tablename__ = "network_edge"
-    __table_args__ = (_gist("network_edge_geom"), {"schema": "core"})
+    __table_args__ = (_gist("network_edge_geom"), Index("network_edge_ix0", "u"), Index("network_edge_ix1", "v"),
+                      {"schema": "core"})
     u: Mapped[int] = mapped_column(BigInteger)
     v: Mapped[int] = mapped_column(BigInteger)
     length_m: Mapped[float] = mapped_column(Float)
@@ -219,7 +222,7 @@ class NetworkEdge(Base):
 class Landuse(Base):
     """OSM land use / natural polygons used as plot exclusions and context."""
     __tablename__ = "landuse"
-    __table_args__ = (_gist("landuse_geom"), {"schema": "core"})
+    __table_args__ = (_gist("landuse_geom"), Index("landuse_ix0", "key", "value"), {"schema": "core"})
     osm_id: Mapped[str | None] = mapped_column(Text)
     key: Mapped[str] = mapped_column(Text)
     value: Mapped[str] = mapped_column(Text)
@@ -264,7 +267,8 @@ class Owner(Base):
 # --- result: what detect, score and the coordinators produce ---------------------------------------
 class Candidate(Base):
     __tablename__ = "candidate"
-    __table_args__ = (_gist("candidate_geom"), {"schema": "result"})
+    __table_args__ = (_gist("candidate_geom"), Index("candidate_ix0", "kind"), Index("candidate_ix1", "municipality"),
+                      {"schema": "result"})
     candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)  # vacant_building | undeveloped_plot
     source_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
