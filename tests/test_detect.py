@@ -137,13 +137,18 @@ def test_otterlo_plots_where_bgt_shows_open_terrain(db):
     assert {e["removed"] for e in ev} >= {"bgt:onbegroeidterreindeel:erf", "bgt:wegdeel:open verharding"}
 
 
+def _nl(geom):
+    """A test shape drawn around (0, 0), moved into the Netherlands (the loader's extent guard refuses
+    (0, 0) in RD New)."""
+    return affinity.translate(geom, 150_000, 450_000)
+
+
 def _parcels(specs):
     return gpd.GeoDataFrame({
         "identificatie": [s[0] for s in specs], "kadastrale_gemeente_code": "TST00", "kadastrale_gemeente": "Test",
         "sectie": "A", "perceelnummer": [int(s[0][-3:]) for s in specs],
         "kadastrale_aanduiding": [f"TST00 A {int(s[0][-3:])}" for s in specs], "kadastrale_grootte": None,
-    }, geometry=[affinity.translate(s[1], 150_000, 450_000) for s in specs], crs=28992)  # in the Netherlands:
-    # the loader's extent guard refuses (0, 0) in RD New
+    }, geometry=[_nl(s[1]) for s in specs], crs=28992)
 
 
 @pytest.mark.parametrize("same_owner,expected", [(True, ["perceel:TST00 A 1 + TST00 A 2"]), (False, [])])
@@ -182,8 +187,8 @@ def test_land_cover_hard_exclusion_versus_graded_penalty(db, tmp_path):
                                                           ("9000000000000003", box(400, 0, 460, 50))])]})
     lu = gpd.GeoDataFrame({"osm_id": ["w1", "w2", "w3"], "key": ["landuse", "leisure", "leisure"],
                            "value": ["grass", "park", "park"]},
-                          geometry=[MultiPolygon([box(-10, -10, 30, 60)]), MultiPolygon([box(190, -10, 230, 60)]),
-                                    MultiPolygon([box(390, -10, 470, 60)])], crs=28992)
+                          geometry=[_nl(MultiPolygon([box(-10, -10, 30, 60)])), _nl(MultiPolygon([box(190, -10, 230, 60)])),
+                                    _nl(MultiPolygon([box(390, -10, 470, 60)]))], crs=28992)
     load_input(db, "osm_landuse", f, {LANDUSE: lambda: [lu]})
     run_detect(db, load_config(), run_id=1)
     got = candidates(db).set_index("candidate_key")

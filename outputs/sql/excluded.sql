@@ -1,9 +1,12 @@
--- Places that are not in the ranked lists, with the reason: excluded at detection (result.exclusion,
--- e.g. a demolition permit; footprint from core.pand) or excluded by scoring (hard exclusion, e.g.
--- noise above the limit; result.score.excluded_reason). Optional municipality filter :gm.
+-- Places that are not in the ranked lists, with the reason: excluded at detection (result.exclusion:
+-- a building with a demolition permit, footprint from core.pand; a plot lost to exclusions, its
+-- parcels from core.perceel) or excluded by scoring (hard exclusion, e.g. noise above the limit;
+-- result.score.excluded_reason). Optional municipality filter :gm.
 WITH x AS (
     SELECT e.candidate_key, e.kind, 'detect' AS stage, e.reason, NULL::text AS label,
-           'GM' || substr(e.details ->> 'pand_id', 1, 4) AS municipality, p.geom AS geom
+           coalesce(e.details ->> 'municipality', 'GM' || substr(e.details ->> 'pand_id', 1, 4)) AS municipality,
+           coalesce(p.geom, (SELECT ST_Union(q.geom) FROM core.perceel q
+                             WHERE q.identificatie IN (SELECT jsonb_array_elements_text(e.details -> 'perceel_ids')))) AS geom
     FROM result.exclusion e
     LEFT JOIN core.pand p ON p.identificatie = e.details ->> 'pand_id'
     UNION ALL
