@@ -1,7 +1,5 @@
 """SIGKILL the whole pipeline at >= 20 seeded points: outputs stay readable, every table is old or new, a rerun finishes."""
-import os
 import random
-import signal
 import time
 
 
@@ -45,7 +43,9 @@ def test_killed_runs_leave_old_or_new_state(db, town_versions, tmp_path):
             time.sleep(0.02)
         if kind == "named":
             assert marker.exists(), f"checkpoint {point} never reached: {p.stderr.read().decode()[-2000:]}"
-        os.kill(p.pid, signal.SIGKILL)
+        # a random point can fall after the end of the run on a fast night: the run then simply finished
+        # (Popen.kill sends SIGKILL only to a process that is still there), and the checks below still hold
+        p.kill()
         p.wait(30)
         time.sleep(0.3)
         fp = fingerprint(db)
