@@ -366,3 +366,27 @@ class Exclusion(Base):
     reason: Mapped[str] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Fact(Base):
+    """Facts per candidate (zoning, energy label, monument, age, floors, height); NULL = unknown."""
+    __tablename__ = "fact"
+    __table_args__ = (
+        CheckConstraint("zoning_verdict IN ('allowed', 'deviation', 'blocked')", name="fact_zoning_verdict_check"),
+        CheckConstraint("monument IN ('rijks', 'gemeentelijk', 'none')", name="fact_monument_check"),
+        {"schema": "result", "comment": "Facts per candidate (zoning, energy label, monument, age, floors, height); "
+                                        "NULL = unknown."},
+    )
+    candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    zoning: Mapped[str | None] = mapped_column(Text)
+    zoning_verdict: Mapped[str | None] = mapped_column(Text)
+    zoning_rule: Mapped[str | None] = mapped_column(Text)
+    zoning_plan: Mapped[str | None] = mapped_column(Text)
+    energy_label: Mapped[str | None] = mapped_column(Text)
+    label_rule: Mapped[bool | None] = mapped_column(Boolean)
+    monument: Mapped[str | None] = mapped_column(Text)
+    bouwjaar: Mapped[int | None] = mapped_column(Integer)
+    floors: Mapped[int | None] = mapped_column(Integer)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    sources: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
