@@ -9,8 +9,8 @@ PDOK serves it — each API documents itself at ``{api}/ui/``):
   link is followed as given, never rebuilt from an offset); the last page has no such link.
   CRS URIs: ``http://www.opengis.net/def/crs/EPSG/0/28992`` (RD New; PDOK lists it in every
   collection's ``crs`` and it is the ``storageCrs``), and coordinates then come in RD New x, y.
-* Boundary: ``api.pdok.nl/kadaster/bestuurlijkegebieden/ogc/v1``, collection ``gemeentegebied``
-  (Kadaster, CC BY 4.0), properties ``identificatie`` / ``code`` (the CBS code, seen both as
+* Boundary: ``api.pdok.nl/kadaster/brk-bestuurlijke-gebieden/ogc/v1`` (as pdok.nl lists it),
+  collection ``gemeentegebied`` (Kadaster, CC BY 4.0), properties ``identificatie`` / ``code`` (the CBS code, seen both as
   ``GM0228`` and as ``0228`` — both are accepted, normalised to the 4 digits), ``naam``,
   ``ligt_in_provincie_code`` / ``ligt_in_provincie_naam``; geometry a (Multi)Polygon. The 342
   municipalities are fetched (a few pages) and matched here by code or by name (case and accents
