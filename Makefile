@@ -44,7 +44,7 @@ test-tools:  ## install Chromium and QGIS for the map/QGIS tests if missing (apt
 test: install postgis test-tools  ## run the whole test suite against a real PostGIS
 	$(BIN)/python -m pytest -q
 
-bench: install postgis  ## run the benchmarks (ingest, access) and write BENCHMARKS.md / benchmarks/results.json
+bench: install postgis  ## run the benchmarks (ingest, access, map) and write BENCHMARKS.md / benchmarks/results.json
 	@scripts/ensure-bench-tools.sh
 	$(BIN)/python -m benchmarks.run
 

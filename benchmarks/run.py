@@ -19,7 +19,7 @@ RESULTS = HERE / "results.json"
 REPORT = HERE.parent / "BENCHMARKS.md"
 
 
-SECTIONS = ("ingest", "access", "national")
+SECTIONS = ("ingest", "access", "national", "map")
 
 
 def _sections() -> dict:
@@ -53,7 +53,7 @@ def write_report(results: dict) -> None:
 
 READING = """## Reading the figures
 
-- Reproduce: `make bench` (sections ingest and access, ~15 min), `make bench-national` (the synthetic
+- Reproduce: `make bench` (sections ingest, access and map, ~20 min), `make bench-national` (the synthetic
   country at 1/3/10/30 %, over an hour), `python -m benchmarks.run --only access --quick` for a smoke
   run. A section that was not rerun keeps its previous figures; `Run at` is the time of the last run.
 - The machine has 2 cores and is shared: absolute times move by 10-30 % between runs, which is why
@@ -67,13 +67,17 @@ READING = """## Reading the figures
   reported for completeness, not as targets.
 - National figures are extrapolated from the measured fractions with a fitted power law per stage
   (exponents in the notes); `national_nightly_corrected_s` scales the 30 % rates linearly to the
-  full country and takes the access step from the measured 5M-node graph."""
+  full country and takes the access step from the measured 5M-node graph.
+- Map figures (`--only map`, ~3 min): a synthetic national publish (30,000 candidates, 342
+  municipalities of Zipf-like size) as one page against the paged map (`publish.map_max_candidates`):
+  sizes, and the time from navigation until the page has drawn in headless Chromium (best of three).
+  The pages together are larger than the one page (each inlines Leaflet, `pages_total_mb`)."""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=1_000_000, help="verblijfsobjecten in the synthetic BAG (default 1M)")
-    ap.add_argument("--only", default="ingest,access", help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default="ingest,access,map", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

@@ -138,11 +138,12 @@ def build_html(data: dict, categories: list[str], title: str, subtitle: str, til
 
 
 def write_map(publish_dir: Path, categories: list[str], title: str, subtitle: str, tiles: dict | None = None,
-              name: str = "map.html", context: dict | None = None) -> int:
+              name: str = "map.html", context: dict | None = None, data: dict | None = None) -> int:
     """Write ``map.html`` into ``publish_dir`` (temp file + rename); returns the number of candidates shown.
 
-    ``context``: what ``outputs.context.context_layers`` returns (None: no context layer)."""
-    data = map_data(publish_dir)
+    ``context``: what ``outputs.context.context_layers`` returns (None: no context layer).
+    ``data``: the layers to show (default: all of :func:`map_data`; a municipality's page passes its own)."""
+    data = dict(map_data(publish_dir) if data is None else data)
     data["context"] = context or {"parts": []}
     page = build_html(data, categories, title, subtitle, tiles)
     tmp = publish_dir / f".{name}.tmp"

@@ -41,6 +41,7 @@ from .context import context_layers, context_options
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
+from .map_pages import max_candidates, page_name, write_map_pages
 from .qgis_project import write_project
 from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
@@ -185,12 +186,16 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     published_at = now.isoformat(timespec="seconds")
     list_opts, threshold, tiles = outreach.list_options(cfg), rank_move_threshold(cfg), tiles_option(cfg)
     ctx_opts = context_options(cfg)
+    map_max = max_candidates(cfg)
     previous = chg.read_previous(out_dir)
     known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
         ranked = ranked_frame(conn, cfg, municipality)
         excluded = excluded_frame(conn, municipality)
-        context = context_layers(conn, list(ranked.geometry), ctx_opts)
+        paged = len(ranked) > map_max
+        context = None if paged else context_layers(conn, list(ranked.geometry), ctx_opts)
+        page_contexts = ({page_name(gm): context_layers(conn, list(g.geometry), ctx_opts)
+                          for gm, g in ranked.groupby(ranked["municipality"].fillna(""), sort=True)} if paged else {})
         rows = outreach.list_frame(conn, municipality, with_owner_names, known_gm)
         reports = report_pages(conn, ranked, rows[["candidate_key", "what", "municipality"]], published_at)  # no owners
         current_keys = set(ranked["candidate_key"])
@@ -216,9 +221,14 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         chg.write_changes(staging, report)
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
-        write_map(staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
-                  f"{scope}; published {published_at}; colour = score (green = best); click a place for details",
-                  tiles, context=context)
+        map_args = (staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
+                    f"{scope}; published {published_at}; colour = score (green = best); click a place for details",
+                    tiles)
+        if paged:
+            map_pages = write_map_pages(*map_args, contexts=page_contexts)
+        else:
+            write_map(*map_args, context=context)
+            map_pages = {"map.html": (staging / "map.html").stat().st_size}
         bounds = tuple(float(v) for v in ranked.total_bounds) if len(ranked) else None
         write_project(staging, bounds)
         top = ranked.head(5)
@@ -227,9 +237,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "top5": [{"rank": int(r.rank), "kind": r.kind, "label": r.label, "score": float(r.score),
                              "area_m2": float(r.area_m2)} for r in top.itertuples()],
                    "lists": lists, "changes": chg.summary_counts(report), "map": "map.html",
-                   "map_bytes": (staging / "map.html").stat().st_size,
-                   "map_context": {"candidates": context["candidates"], "dropped": context["dropped"],
-                                   "parts": {f"{p['layer']}:{p['class']}": p["n"] for p in context["parts"]}},
+                   "map_bytes": sum(map_pages.values()), "map_pages": map_pages,
+                   "map_context": _context_summary([context] if context else list(page_contexts.values())),
                    "qgis_project": "plekzoeker.qgs",
                    "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "reports": sorted(reports),
                    "owner_names": "owner_name" in rows.columns,
@@ -270,6 +279,16 @@ def prune(out_dir: Path, keep_days: int, today: dt.date) -> None:
     for link in out_dir.iterdir():
         if link.is_symlink() and not link.exists():
             link.unlink()
+
+
+def _context_summary(contexts: list[dict]) -> dict:
+    """What the map's context layers hold, summed over its pages."""
+    parts: dict[str, int] = {}
+    for c in contexts:
+        for p in c["parts"]:
+            parts[f"{p['layer']}:{p['class']}"] = parts.get(f"{p['layer']}:{p['class']}", 0) + p["n"]
+    return {"candidates": sum(c["candidates"] for c in contexts),
+            "dropped": list(dict.fromkeys(d for c in contexts for d in c["dropped"])), "parts": parts}
 
 
 def read_summary(out_dir: str | Path) -> dict:

@@ -8,137 +8,23 @@ tests/artifacts/map.png. Skipped only when no Chromium is installed:
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 import shutil
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from chrome_driver import Chrome, needs_chrome
 from plekzoeker.outputs import html_map
 from plekzoeker.outputs.geojson import write_geojson_files
 from plekzoeker.outputs.qgis_style import CLASSES
 from shapely.geometry import box
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROME = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-needs_chrome = pytest.mark.skipif(CHROME is None, reason="Chromium is not installed: apt-get install -y chromium chromium-driver")
 HOSTILE = 'Kerkstraat 1 <img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script>'
 CATEGORIES = ["stop", "supermarket"]
-
-
-class Chrome:
-    """Headless Chromium with one page, over the DevTools protocol (websockets), collecting every
-    console message, uncaught exception and log entry (CSP violations, failed loads)."""
-
-    FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-default-apps", "--disable-extensions", "--mute-audio", "--window-size=1200,800",
-             "--remote-debugging-port=0", "--remote-allow-origins=*")
-
-    def __init__(self):
-        from websockets.sync.client import connect
-
-        self.profile = tempfile.mkdtemp(prefix="pz-chrome-")
-        self.proc = subprocess.Popen([CHROME, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("chromium did not start (no DevToolsActivePort)")
-            time.sleep(0.05)
-        port, path = port_file.read_text().splitlines()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=20)
-        self.msg_id = 0
-        self.events: list[dict] = []
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Runtime", "Log", "Page", "Network"):
-            self.send(f"{domain}.enable", session=True)
-
-    def send(self, method: str, params: dict | None = None, session: bool = False, timeout: float = 30) -> dict:
-        self.msg_id += 1
-        msg = {"id": self.msg_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = self.session
-        self.ws.send(json.dumps(msg))
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = json.loads(self.ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-            if reply.get("id") == self.msg_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            if "method" in reply:
-                self.events.append(reply)
-
-    def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            try:
-                reply = json.loads(self.ws.recv(timeout=left))
-            except TimeoutError:
-                return
-            if "method" in reply:
-                self.events.append(reply)
-
-    def eval(self, expr: str):
-        res = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=True)
-        if "exceptionDetails" in res:
-            raise RuntimeError(f"{expr}: {res['exceptionDetails']}")
-        return res["result"].get("value")
-
-    def open(self, url: str, ready: str = "document.documentElement.dataset.pzReady === '1'", wait: float = 15) -> bool:
-        self.send("Page.navigate", {"url": url}, session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.eval(f"document.readyState === 'complete' && ({ready})"):
-                self.pump(0.5)  # late errors (timers, image loads) still count
-                return True
-            self.pump(0.1)
-        return False
-
-    def problems(self) -> list[str]:
-        """Console errors/warnings, uncaught exceptions and error/warning log entries, as text."""
-        out = []
-        for e in self.events:
-            m, p = e.get("method"), e.get("params", {})
-            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
-                out.append("console." + p["type"] + ": " + " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
-            elif m == "Runtime.exceptionThrown":
-                d = p.get("exceptionDetails", {})
-                out.append("Uncaught " + str(d.get("exception", {}).get("description") or d.get("text")))
-            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") in ("error", "warning"):
-                out.append(f"log.{p['entry']['level']}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
-        return out
-
-    def requests(self) -> list[str]:
-        """Every URL the page asked for since the events were last cleared (Network domain)."""
-        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
-
-    def screenshot(self, path: Path) -> None:
-        data = self.send("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None):
-                self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            shutil.rmtree(self.profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +34,7 @@ def chrome():
     c.close()
 
 
-def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2) -> Path:
+def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2, municipalities: tuple = ("GM0307",)) -> Path:
     """GeoJSON files as publish writes them, for a synthetic set with known counts and scores."""
     geoms, rows = [], []
     for i in range(n_buildings + n_plots):
@@ -157,7 +43,8 @@ def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2) -> Path:
         geoms.append(box(x, y, x + (30 if kind == "vacant_building" else 80), y + 40))
         rows.append({"rank": i + 1, "score": round(0.95 - 0.2 * i, 3), "kind": kind,
                      "candidate_key": f"pand:{i:016d}" if kind == "vacant_building" else f"perceel:ABC01 A {i}",
-                     "label": HOSTILE if i == 0 else f"Plek {i}", "municipality": "GM0307", "area_m2": 900.0 + i,
+                     "label": HOSTILE if i == 0 else f"Plek {i}",
+                     "municipality": municipalities[i % len(municipalities)], "area_m2": 900.0 + i,
                      "confidence": 0.8 if kind == "vacant_building" else None, "evidence": "vacancy register: listed",
                      "dist_stop_m": 180.0 + i, "dist_supermarket_m": None, "first_seen": "2026-01-01",
                      "outreach_status": "new",
@@ -456,3 +343,65 @@ def test_context_is_bounded_to_the_best_candidates_and_the_budget(engine, demo_p
     assert small["dropped"] and small["dropped"][0] == "streets:path"
     assert len(json.dumps(small["parts"], separators=(",", ":"))) <= len(json.dumps(full["parts"])) // 3
     assert off["parts"] == [] and "publish.map_context" in off["note"]
+
+
+# --- national scale: one page per municipality and an index ----------------------------------------
+def test_pages_split_by_municipality_and_index_links_them(tmp_path):
+    from plekzoeker.outputs import map_pages
+
+    d = publish_dir(tmp_path / "pub", n_buildings=4, n_plots=3, municipalities=("GM0307", "GM0228", None))
+    sizes = map_pages.write_map_pages(d, CATEGORIES, "t", "s", None, contexts={})
+    assert set(sizes) == {"map.html", "map_GM0307.html", "map_GM0228.html", "map_unknown.html"}
+    shown = {}
+    for name in ("map_GM0307.html", "map_GM0228.html", "map_unknown.html"):
+        page = (d / name).read_text(encoding="utf-8")
+        data = json.loads(re.search(r'<script type="application/json" id="pz-data">(.*?)</script>', page, re.DOTALL).group(1))
+        shown[name] = sorted(f["properties"]["rank"] for layer in data["layers"] for f in layer["polygons"]["features"])
+        assert all(k in {f["properties"]["candidate_key"] for layer in data["layers"] for f in layer["polygons"]["features"]}
+                   for layer in data["layers"] for k in layer["points"])
+    # candidate i (rank i+1) belongs to municipalities[i % 3]: every candidate on exactly one page
+    assert shown == {"map_GM0307.html": [1, 4, 7], "map_GM0228.html": [2, 5], "map_unknown.html": [3, 6]}
+    index = (d / "map.html").read_text(encoding="utf-8")
+    assert "<script" not in index and "default-src 'none'" in index
+    assert re.findall(r'<a href="(map_[^"]+)">', index) == ["map_GM0307.html", "map_GM0228.html", "map_unknown.html"]
+    assert "&lt;img" in index and "<img" not in index  # the hostile best label of GM0307 is text
+    csp_style = re.search(r"style-src ('sha256-[^']+')", index).group(1)
+    style = re.search(r"<style>(.*?)</style>", index, re.DOTALL).group(1)
+    assert csp_style == html_map._sha(style)
+
+
+def test_map_max_candidates_is_checked():
+    from plekzoeker.errors import ConfigError
+    from plekzoeker.outputs.map_pages import max_candidates
+
+    assert max_candidates({"publish": {"map_max_candidates": 5}}) == 5
+    for bad in (0, -1, "10", True, 1.5):
+        with pytest.raises(ConfigError, match="map_max_candidates"):
+            max_candidates({"publish": {"map_max_candidates": bad}})
+
+
+@needs_chrome
+def test_demo_publish_above_the_limit_is_paged(chrome, db, demo_dir, tmp_path):
+    """A publish over publish.map_max_candidates: map.html is the index, the municipality's page shows
+    every candidate with its context, and neither page asks the network for anything."""
+    import datetime as dt
+
+    from db_helpers import detect_and_score
+    from plekzoeker.outputs.publish import publish
+
+    cfg, run_id, _ = detect_and_score(db, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2))
+    cfg["publish"]["map_max_candidates"] = 3
+    summary = publish(db, cfg, tmp_path / "out", run_id)
+    latest = tmp_path / "out" / "latest"
+    pages = summary["map_pages"]
+    assert summary["total"] > 3 and set(pages) == {"map.html", "map_GM9999.html"}
+    assert summary["map_bytes"] == sum((latest / p).stat().st_size for p in pages)
+    assert summary["map_context"]["parts"], "the municipality page carries its context"
+    chrome.events.clear()
+    assert chrome.open((latest / "map.html").as_uri(), ready="document.querySelector('a') !== null"), chrome.problems()
+    assert chrome.eval("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))") == ["map_GM9999.html"]
+    chrome.events.clear()
+    assert chrome.open((latest / "map_GM9999.html").as_uri()), chrome.problems()
+    assert chrome.problems() == []
+    assert chrome.eval("document.querySelectorAll('path.pz-marker').length") == summary["total"]
+    assert [u for u in chrome.requests() if not u.startswith(("file:", "data:"))] == []

@@ -13,7 +13,8 @@ import shapely
 from db_helpers import detect_and_score
 from plekzoeker.outputs.publish import publish
 from plekzoeker.outputs.report import svg_map
-from test_html_map import ARTIFACTS, Chrome, needs_chrome
+from chrome_driver import Chrome, needs_chrome
+from test_html_map import ARTIFACTS
 
 
 @pytest.fixture(scope="module")
