@@ -34,7 +34,8 @@ def chrome():
     c.close()
 
 
-def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2, municipalities: tuple = ("GM0307",)) -> Path:
+def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2, municipalities: tuple = ("GM0307",),
+                first: dict | None = None) -> Path:
     """GeoJSON files as publish writes them, for a synthetic set with known counts and scores."""
     geoms, rows = [], []
     for i in range(n_buildings + n_plots):
@@ -50,6 +51,7 @@ def publish_dir(tmp: Path, n_buildings: int = 3, n_plots: int = 2, municipalitie
                      "outreach_status": "new",
                      "bag_viewer": f"https://bagviewer.kadaster.nl/lvbag/bag-viewer/?objectId={i:016d}"
                      if kind == "vacant_building" else None})
+    rows[0].update(first or {})  # extra properties of the best candidate (e.g. facts)
     tmp.mkdir(parents=True, exist_ok=True)
     write_geojson_files(gpd.GeoDataFrame(rows, geometry=geoms, crs=28992), tmp)
     return tmp
@@ -405,3 +407,27 @@ def test_demo_publish_above_the_limit_is_paged(chrome, db, demo_dir, tmp_path):
     assert chrome.problems() == []
     assert chrome.eval("document.querySelectorAll('path.pz-marker').length") == summary["total"]
     assert [u for u in chrome.requests() if not u.startswith(("file:", "data:"))] == []
+
+
+@needs_chrome
+def test_popup_shows_facts_and_unknown_as_unknown(chrome, tmp_path):
+    """Facts a publish carries appear in the popup and the list; a fact without a source reads 'unknown'."""
+    d = publish_dir(tmp_path / "pub", n_buildings=2, n_plots=1,
+                    first={"zoning": "kantoor", "zoning_verdict": "deviation", "energy_label": None,
+                           "label_rule": True, "height_m": 12.46, "people_low": 10, "people_high": 24})
+    html_map.write_map(d, CATEGORIES, "facts", "3 candidates")
+    chrome.events.clear()
+    assert chrome.open((d / "map.html").as_uri()), chrome.problems()
+    chrome.eval("document.querySelector('path.pz-marker.pz-vacant_building')"
+                ".dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 1, clientY: 1}))")
+    chrome.pump(0.3)
+    rows = chrome.eval("Object.fromEntries(Array.from(document.querySelectorAll('.leaflet-popup-content tr'))"
+                       ".map(tr => [tr.children[0].textContent, tr.children[1].textContent]))")
+    assert {k: rows.get(k) for k in ("zoning", "zoning verdict", "energy label", "label-C rule applies",
+                                      "height (m)", "people")} == {
+        "zoning": "kantoor", "zoning verdict": "deviation", "energy label": "unknown", "label-C rule applies": "yes",
+        "height (m)": "12.5", "people": "10–24"}
+    assert "monument" not in rows  # a fact the publish does not carry is not shown at all
+    meta = chrome.eval("document.querySelector('#pz-list li .pz-item-meta').textContent")
+    assert "10–24 people" in meta
+    assert chrome.problems() == []

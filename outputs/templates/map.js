@@ -32,6 +32,15 @@
     if (cls) { e.className = cls; }
     return e;
   }
+  var FACTS = [["excluded_reason", "veto"], ["flags", "to check"], ["zoning", "zoning"],
+               ["zoning_verdict", "zoning verdict"], ["zoning_plan", "zoning plan"], ["energy_label", "energy label"],
+               ["label_rule", "label-C rule applies"], ["monument", "monument"], ["bouwjaar", "built"],
+               ["floors", "floors"], ["height_m", "height (m)", 1]];
+  function people(p) {
+    if (p.people_low === null || p.people_low === undefined) { return "unknown"; }
+    return p.people_high !== null && p.people_high !== undefined && p.people_high !== p.people_low ?
+      fmt(p.people_low) + "–" + fmt(p.people_high) : fmt(p.people_low);
+  }
   /* built from DOM nodes with textContent: labels and evidence never become markup */
   function popup(p) {
     var box = el("div", null, "pz-popup");
@@ -48,6 +57,16 @@
       var v = p["dist_" + c[0] + "_m"];
       row(c[1], v === null || v === undefined ? "none within reach" : fmt(v) + " m");
     });
+    /* the facts and vetoes that decide whether people can live there: shown when the publish has
+       them; an empty value is unknown (no source covered it), never a guess */
+    FACTS.forEach(function (f) {
+      if (Object.prototype.hasOwnProperty.call(p, f[0])) {
+        var v = p[f[0]];
+        row(f[1], v === null || v === undefined || v === "" ? "unknown" :
+            typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" ? fmt(v, f[2]) : String(v));
+      }
+    });
+    if (Object.prototype.hasOwnProperty.call(p, "people_low")) { row("people", people(p)); }
     row("municipality", fmt(p.municipality));
     row("first seen", fmt(p.first_seen));
     row("outreach status", fmt(p.outreach_status));
@@ -203,6 +222,7 @@
       var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(p.score);
       li.appendChild(sc);
       li.appendChild(el("span", (KIND_WORDS[it.kind] || it.kind) + " · " + fmt(p.area_m2) + " m² · " +
+                        (Object.prototype.hasOwnProperty.call(p, "people_low") ? people(p) + " people · " : "") +
                         fmt(p.municipality) + " · " + fmt(p.outreach_status), "pz-item-meta"));
       li.addEventListener("click", function () { zoomTo(it); li.classList.add("pz-selected"); selected = li; });
       list.appendChild(li);
