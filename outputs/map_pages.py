@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ..errors import ConfigError
+from plekzoeker.errors import ConfigError
 from .html_map import _sha, map_data, write_map
 
 INDEX_CSS = """
