@@ -42,7 +42,7 @@ def _setup_logging(verbose: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
-    for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3", "numexpr"):
+    for noisy in ("alembic", "httpx", "prefect.server", "distributed", "asyncio", "urllib3", "numexpr", "pyogrio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not debug:
         for name in ("prefect.flow_runs", "prefect.task_runs"):
