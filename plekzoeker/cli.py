@@ -63,7 +63,7 @@ def main_options(
     _setup_logging(verbose, debug)
     from .prefect_env import configure
 
-    configure(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve())
+    configure(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve(), debug=debug)
     if not debug:  # dask configures its own loggers at import: keep its cluster chatter out of the run log
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 

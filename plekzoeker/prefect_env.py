@@ -47,12 +47,19 @@ _START_FAILED = "ephemeral Prefect API server"
 log = logging.getLogger(__name__)
 
 
-def configure(plekzoeker_home: Path) -> None:
-    """Set Prefect's environment defaults for this process (a value the user set always wins)."""
+def configure(plekzoeker_home: Path, debug: bool = False) -> None:
+    """Set Prefect's environment defaults for this process (a value the user set always wins).
+
+    The ephemeral server is a child process that writes to our stderr; when it fails fast (say its
+    database path is unusable) uvicorn would print a traceback there before our one-line
+    :class:`PrefectServerError`. So unless ``debug``, the server logs only CRITICAL; set
+    PREFECT_SERVER_LOGGING_LEVEL (or run with --debug) to see its own log."""
     os.environ.setdefault("PREFECT_HOME", str(plekzoeker_home / "prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault(TIMEOUT_VAR, str(STARTUP_TIMEOUT_S))
+    if not debug:
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 def _ephemeral() -> bool:
@@ -113,4 +120,5 @@ def explain_start_failure(exc: BaseException) -> PrefectServerError | None:
     budget = os.environ.get(TIMEOUT_VAR, str(STARTUP_TIMEOUT_S))
     return PrefectServerError(
         f"Prefect's temporary API server did not start within {budget} s (PREFECT_HOME={_home()}): rerun the "
-        f"command, raise {TIMEOUT_VAR}, or start a server (`prefect server start`) and set PREFECT_API_URL")
+        f"command (--debug shows the server's own log), raise {TIMEOUT_VAR}, or start a server "
+        "(`prefect server start`) and set PREFECT_API_URL")
