@@ -30,22 +30,22 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from ..db.load import TableSpec, replace_tables
-from ..scoring.access import access_table, build_graph
-from ..scoring.detect import (
+from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.scoring.access import access_table, build_graph
+from plekzoeker.scoring.coverage import no_data_categories, poi_coverage
+from plekzoeker.scoring.detect import (
     CANDIDATE,
     EXCLUSION,
     HISTORY_SQL,
     PLOT_ACCESS_SQL,
     candidate_frame,
 )
-from ..scoring.partition import Part, network_buffer_m, owned, split_areas
-from ..scoring.plots import find_plots
-from ..scoring.coverage import no_data_categories, poi_coverage
-from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, save_coverage, score_rows
-from ..scoring.score import compute_scores
-from ..scoring.vacancy import detect_vacant_buildings
-from ..sources.rasters import registered_rasters
+from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
+from plekzoeker.scoring.plots import find_plots
+from plekzoeker.scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, save_coverage, score_rows
+from plekzoeker.scoring.score import compute_scores
+from plekzoeker.scoring.vacancy import detect_vacant_buildings
+from plekzoeker.sources.rasters import registered_rasters
 
 log = logging.getLogger(__name__)
 

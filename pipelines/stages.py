@@ -13,18 +13,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..area import Area
-from ..db.engine import get_engine
-from ..db.guards import LoadPolicy
-from ..db.migrate import migrate
-from ..errors import ConfigError, PlekzoekerError
-from ..settings import config_hash
-from ..sources.bag import load_bag
-from ..sources.bgt import load_bgt
-from ..sources.brk import load_brk
-from ..sources.osm import categories_from_config, load_osm
-from ..sources.rasters import register_raster
-from ..sources.signals import load_signal
+from plekzoeker.area import Area
+from plekzoeker.db.engine import get_engine
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.migrate import migrate
+from plekzoeker.errors import ConfigError, PlekzoekerError
+from plekzoeker.settings import config_hash
+from plekzoeker.sources.bag import load_bag
+from plekzoeker.sources.bgt import load_bgt
+from plekzoeker.sources.brk import load_brk
+from plekzoeker.sources.osm import categories_from_config, load_osm
+from plekzoeker.sources.rasters import register_raster
+from plekzoeker.sources.signals import load_signal
 
 log = logging.getLogger(__name__)
 NIGHTLY_LOCK = 7_262_002
@@ -45,7 +45,7 @@ def engine_ready() -> sa.Engine:
 
 def area_from_config(cfg: dict) -> Area:
     """The run's area; ``area.polygon`` (a fetched boundary) is used unless it belongs to another municipality."""
-    from ..area import load_polygon
+    from plekzoeker.area import load_polygon
 
     a = cfg.get("area") or {}
     polygon = None

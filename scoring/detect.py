@@ -10,8 +10,9 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from ..db.load import TableSpec, replace_tables
-from ..sources.rasters import registered_rasters
+from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.sources.rasters import registered_rasters
+
 from .plots import find_plots
 from .vacancy import detect_vacant_buildings
 

@@ -19,8 +19,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +38,7 @@ _TMP_MAX_AGE_S = 3600     # leftover temporary files older than this are removed
 
 
 def default_cache_dir() -> Path:
-    from ..settings import get_settings
+    from plekzoeker.settings import get_settings
 
     return get_settings().home / "cache"
 
@@ -96,7 +96,7 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
     return path
 
 
-def _edge_arrays(es: "access.EdgeSet | None") -> dict:
+def _edge_arrays(es: access.EdgeSet | None) -> dict:
     if es is None:
         return {}
     return {"e_ab": es.ab, "e_len": es.length, "e_oneway": es.oneway, "e_coords": es.coords, "e_offsets": es.offsets}

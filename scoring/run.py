@@ -14,8 +14,9 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
-from ..db.load import TableSpec, replace_tables
-from ..sources.rasters import registered_rasters
+from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.sources.rasters import registered_rasters
+
 from .access import Graph, access_table, build_graph
 from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage

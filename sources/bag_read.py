@@ -106,9 +106,9 @@ import shapely
 from pyogrio.raw import open_arrow
 from pyproj import CRS
 
-from ..area import Area
-from ..errors import SourceError
-from ..paths import gdal_safe
+from plekzoeker.area import Area
+from plekzoeker.errors import SourceError
+from plekzoeker.paths import gdal_safe
 
 log = logging.getLogger(__name__)
 
@@ -747,8 +747,8 @@ def _gpkg_vbo_arrow(path: str | Path, area: Area | None, chunk_size: int) -> Ite
         for meta, batch in _batches(lyr.path, lyr.layer, columns=cols, chunk_size=chunk_size,
                                     where=_gpkg_where(lyr, area), **spatial):
             n = batch.num_rows
-            col = lambda name: None if c[name] is None else _a(batch.column(c[name]))  # noqa: E731
-            opt = lambda name: pa.nulls(n, pa.string()) if c[name] is None else _text_a(col(name))  # noqa: E731
+            col = lambda name, batch=batch: None if c[name] is None else _a(batch.column(c[name]))  # noqa: E731
+            opt = lambda name, n=n, col=col: pa.nulls(n, pa.string()) if c[name] is None else _text_a(col(name))  # noqa: E731
             postcode = opt("postcode")
             postcode = pc.utf8_upper(pc.replace_substring(postcode, " ", ""))
             geometry, _ = _vbo_geometry(_a(batch.column(meta["geometry_name"] or "wkb_geometry")), lyr.crs)

@@ -52,9 +52,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..area import Area
-from ..errors import SourceError
-from ..paths import gdal_safe
+from plekzoeker.area import Area
+from plekzoeker.errors import SourceError
+from plekzoeker.paths import gdal_safe
+
 from .bag_read import (
     _check_chunk_size,
     _check_xml_complete,

@@ -59,9 +59,10 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from ..area import Area
-from ..errors import SourceError
-from ..paths import gdal_safe
+from plekzoeker.area import Area
+from plekzoeker.errors import SourceError
+from plekzoeker.paths import gdal_safe
+
 from .bag_read import (
     RD_NEW,
     _batches,
@@ -272,7 +273,7 @@ def _gpkg_perceel(path: str | Path, area: Area | None, chunk_size: int) -> Itera
                 geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(RD_NEW).array, dtype=object)
             n = table.num_rows
 
-            def col(name: str) -> pd.Series:
+            def col(name: str, table=table, n: int = n) -> pd.Series:
                 return table.column(cols[name]).to_pandas() if cols[name] else pd.Series([None] * n, dtype="str")
 
             code = _text(col("code"))

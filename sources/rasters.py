@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 
-from ..db.guards import RD_DOMAIN, LoadPolicy, describe_extent, extent_text
-from ..db.load import file_sha256
-from ..errors import SourceError
+from plekzoeker.db.guards import RD_DOMAIN, LoadPolicy, describe_extent, extent_text
+from plekzoeker.db.load import file_sha256
+from plekzoeker.errors import SourceError
 
 RASTER_KIND = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import shapely
 from db_helpers import detect_and_score
+from test_html_map import ARTIFACTS, Chrome, needs_chrome
+
 from plekzoeker.outputs.publish import publish
 from plekzoeker.outputs.report import svg_map
-from test_html_map import ARTIFACTS, Chrome, needs_chrome
 
 
 @pytest.fixture(scope="module")

@@ -48,9 +48,10 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from ..errors import SourceError
-from ..faults import checkpoint
-from ..progress import Progress
+from plekzoeker.errors import SourceError
+from plekzoeker.faults import checkpoint
+from plekzoeker.progress import Progress
+
 from .guards import LoadPolicy, guard_rows, guard_shrink
 
 log = logging.getLogger(__name__)

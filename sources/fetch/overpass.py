@@ -41,7 +41,8 @@ from xml.sax.saxutils import quoteattr
 
 from shapely.geometry.base import BaseGeometry
 
-from ...errors import FetchError
+from plekzoeker.errors import FetchError
+
 from .http import HttpPolicy, host_of
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ ATTRIBUTION = "© OpenStreetMap contributors (https://www.openstreetmap.org/copy
 
 def feature_tags(categories: dict[str, list[str]]) -> dict[str, bool | list[str]]:
     """The osmnx ``tags`` dict: category tags, land-use rules and entrances (``key=*`` → True)."""
-    from ..osm_read import LANDUSE_RULES
+    from plekzoeker.sources.osm_read import LANDUSE_RULES
 
     tags: dict[str, bool | list[str]] = {"entrance": True}
 
@@ -218,8 +219,8 @@ def cut_pbf(src: Path, polygon_wgs84: BaseGeometry, dest: Path) -> dict:
     import osmium
     import shapely
 
-    from ..osm_read import _sniff_format
-    from ...errors import SourceError
+    from plekzoeker.errors import SourceError
+    from plekzoeker.sources.osm_read import _sniff_format
 
     _sniff_format(Path(src))
     shapely.prepare(polygon_wgs84)
