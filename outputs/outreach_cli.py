@@ -18,7 +18,7 @@ app = typer.Typer(help="Outreach status a coordinator keeps per candidate (survi
 
 
 def _engine():
-    from plekzoeker.pipelines.stages import engine_ready
+    from plekzoeker.db.migrate import engine_ready
 
     return engine_ready()
 

@@ -32,9 +32,9 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
+from plekzoeker.db.ledger import read_coverage
 from plekzoeker.errors import PublishError
 from plekzoeker.scoring.coverage import coverage_lines, no_data_categories
-from plekzoeker.scoring.run import read_coverage
 
 from . import changes as chg
 from . import outreach
@@ -276,6 +276,19 @@ def read_summary(out_dir: str | Path) -> dict:
 
 def _licences(cfg: dict) -> list[dict]:
     """Licence and attribution of each fetched dataset (from the fetch manifest), [] when nothing was fetched."""
-    from plekzoeker.sources.fetch.cache import licences
-
     return licences((cfg.get("fetch") or {}).get("manifest"))
+
+
+def licences(manifest_path: str | Path | None) -> list[dict]:
+    """``[{dataset, licence, attribution, url, fetched_at}]`` from a fetch manifest (sources/fetch/cache.py writes it); [] without one."""
+    if not manifest_path:
+        return []
+    try:
+        data = json.loads(Path(manifest_path).read_text())
+    except (OSError, ValueError):
+        return []
+    out = []
+    for name, e in sorted((data.get("datasets") or {}).items()):
+        if isinstance(e, dict):
+            out.append({"dataset": name, **{k: e.get(k) for k in ("licence", "attribution", "url", "fetched_at", "sha256")}})
+    return out

@@ -27,6 +27,8 @@ import scipy.sparse as sp
 import sqlalchemy as sa
 from scipy.spatial import cKDTree
 
+from plekzoeker.db import ledger
+
 from . import access
 from .access import Graph
 
@@ -55,9 +57,7 @@ def _code_version() -> str:
 
 def osm_input_key(conn: sa.Connection) -> dict | None:
     """sha256 and options of the latest successful OSM load, or None when none is recorded."""
-    row = conn.execute(sa.text(
-        "SELECT sha256, options FROM meta.input WHERE kind = 'osm' AND status = 'done' "
-        "ORDER BY input_id DESC LIMIT 1")).first()
+    row = ledger.latest_input(conn, "osm")
     return None if row is None else {"sha256": row.sha256, "options": row.options or {}}
 
 

@@ -34,19 +34,19 @@ certainty for all practical purposes, at a fixed cost however large the table.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psycopg import sql
 
 from plekzoeker.area import Area
+from plekzoeker.db import ledger
+from plekzoeker.db.sqlfile import named_statements
 from plekzoeker.errors import SourceError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .load import LoadStats, TableSpec
+    from plekzoeker.db.tables import LoadStats, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,8 @@ class LoadPolicy:
         return replace(self, area=area if area is not None and not area.is_empty else None)
 
 
-@cache
 def _statements() -> dict[str, str]:
-    text = SQL_FILE.read_text()
-    parts = re.split(r"^-- name: (\w+)\n", text, flags=re.M)
-    return {name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2])}
+    return named_statements(SQL_FILE)
 
 
 def _stmt(name: str, **parts: sql.Composable) -> sql.Composed:
@@ -130,12 +127,7 @@ def _area_box(policy: LoadPolicy) -> tuple[float, float, float, float] | None:
 
 
 def _reject(cur, staging: sql.Composed, spec: TableSpec, tag: int, cond: sql.Composable, reason: str) -> int:
-    ref = sql.SQL("{}::text").format(sql.Identifier(spec.id_column)) if spec.id_column else sql.SQL("NULL")
-    cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
-                        "(to_jsonb(t) - %s::text[])::text FROM {t} t WHERE {c}").format(ref=ref, t=staging, c=cond),
-                (tag, f"{spec.table}: {reason}", list(spec.private)))
-    cur.execute(sql.SQL("DELETE FROM {t} WHERE {c}").format(t=staging, c=cond))
-    return cur.rowcount
+    return ledger.reject_rows(cur, staging, spec.id_column, tag, f"{spec.table}: {reason}", spec.private, cond)
 
 
 def _row_checks(spec: TableSpec, policy: LoadPolicy) -> list[tuple[str, sql.Composable, str, bool]]:

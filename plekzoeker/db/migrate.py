@@ -54,3 +54,18 @@ def current_revision(engine: sa.Engine) -> str | None:
             return conn.execute(sa.text("SELECT version_num FROM meta.alembic_version")).scalar()
         except sa.exc.ProgrammingError:
             return None
+
+
+_MIGRATED: set[str] = set()
+
+
+def engine_ready() -> sa.Engine:
+    """The engine, with the schema migrated to the latest revision (checked once per process and database)."""
+    from plekzoeker.db.engine import get_engine
+
+    engine = get_engine()
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _MIGRATED:
+        migrate(engine)
+        _MIGRATED.add(url)
+    return engine

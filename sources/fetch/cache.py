@@ -71,18 +71,3 @@ class Manifest:
 
     def save(self) -> None:
         write_atomic(self.folder / MANIFEST, json.dumps(self.data, indent=2, ensure_ascii=False).encode())
-
-
-def licences(manifest_path: str | Path | None) -> list[dict]:
-    """``[{dataset, licence, attribution, url, fetched_at}]`` from a manifest (for summary.json); [] without one."""
-    if not manifest_path:
-        return []
-    try:
-        data = json.loads(Path(manifest_path).read_text())
-    except (OSError, ValueError):
-        return []
-    out = []
-    for name, e in sorted((data.get("datasets") or {}).items()):
-        if isinstance(e, dict):
-            out.append({"dataset": name, **{k: e.get(k) for k in ("licence", "attribution", "url", "fetched_at", "sha256")}})
-    return out
