@@ -22,7 +22,7 @@ send, polygon subdivision by ``settings.max_query_area_size`` included):
 
 The answers are merged by (type, id) and written sorted — nodes, then ways, then relations, each
 by id — as OSM XML 0.6 (the order ``osm_read`` needs for entrances and osmium needs for areas).
-The file is written to a part file, re-read by ``osm_read._sniff_format`` and renamed.
+The file is written to a part file, re-read by ``osm_read.sniff_format`` and renamed.
 
 osmnx re-sends a request itself after a 429/504 (pausing 55 s); other failures (connection
 errors, timeouts, other HTTP errors, a body that is not JSON) raise in osmnx and are retried here
@@ -220,9 +220,9 @@ def cut_pbf(src: Path, polygon_wgs84: BaseGeometry, dest: Path) -> dict:
     import shapely
 
     from plekzoeker.errors import SourceError
-    from plekzoeker.sources.osm_read import _sniff_format
+    from plekzoeker.sources.osm_read import sniff_format
 
-    _sniff_format(Path(src))
+    sniff_format(Path(src))
     shapely.prepare(polygon_wgs84)
     inside: set[int] = set()
     way_ids: set[int] = set()
