@@ -8,7 +8,7 @@ export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
 export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test test-tools qgis-check install postgis db-start db-stop bench bench-national reliability-report clean help
+.PHONY: demo test lint test-tools qgis-check install postgis db-start db-stop bench bench-national reliability-report clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -41,7 +41,10 @@ demo: install postgis  ## generate the demo town, run the nightly flow on it, wr
 test-tools:  ## install Chromium and QGIS for the map/QGIS tests if missing (apt, as root; skipped otherwise)
 	@scripts/ensure-test-tools.sh
 
-test: install postgis test-tools  ## run the whole test suite against a real PostGIS
+lint: install  ## ruff (rules in pyproject.toml [tool.ruff]); `make test` runs it first
+	$(BIN)/ruff check .
+
+test: install postgis test-tools lint  ## lint, then run the whole test suite against a real PostGIS
 	$(BIN)/python -m pytest -q
 
 bench: install postgis  ## run the benchmarks (ingest, access, map) and write BENCHMARKS.md / benchmarks/results.json

@@ -78,9 +78,9 @@ def access_child(n_nodes: int, n_candidates: int) -> None:
     import resource
 
     import pandas as pd
+
     from plekzoeker.scoring.access import access_table, build_graph
     from plekzoeker.scoring.graph_gen import grid_graph
-
     from plekzoeker.settings import load_config
 
     nodes, edges = grid_graph(n_nodes, spacing_m=80.0, seed=1)

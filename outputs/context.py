@@ -23,7 +23,7 @@ from pathlib import Path
 import shapely
 import sqlalchemy as sa
 
-from ..errors import ConfigError
+from plekzoeker.errors import ConfigError
 
 CONTEXT_SQL = (Path(__file__).with_name("sql") / "context.sql").read_text(encoding="utf-8")
 LAYERS = ("water", "green", "buildings", "streets")

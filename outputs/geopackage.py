@@ -84,7 +84,7 @@ def candidate_layers(ranked: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFra
 
 def _register_styles(path: Path, styles: dict[str, str], now: dt.datetime) -> None:
     """Create layer_styles (QGIS's schema), register it in gpkg_contents, one default style per layer."""
-    stamp = now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     con = sqlite3.connect(path)
     try:
         with con:

@@ -101,7 +101,7 @@ def tiles_option(cfg: dict) -> dict | None:
         return None
     url = t.get("url") if isinstance(t, dict) else str(t)
     if not url or not url.startswith("https://") or not all(s in url for s in ("{z}", "{x}", "{y}")):
-        from ..errors import ConfigError
+        from plekzoeker.errors import ConfigError
 
         raise ConfigError(f"config publish.map_tiles: {url!r} must be an https URL with {{z}}, {{x}} and {{y}}")
     attribution = t.get("attribution", "") if isinstance(t, dict) else ""

@@ -22,6 +22,7 @@ import html
 from pathlib import Path
 
 from plekzoeker.errors import ConfigError
+
 from .html_map import _sha, map_data, write_map
 
 INDEX_CSS = """

@@ -44,8 +44,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ..db.models import OUTREACH_STATUSES
-from ..errors import ConfigError, PlekzoekerError
+from plekzoeker.db.models import OUTREACH_STATUSES
+from plekzoeker.errors import ConfigError, OutreachError
+
 from .geojson import BAG_VIEWER, PUBLIC_MODE
 
 log = logging.getLogger(__name__)
@@ -167,10 +168,6 @@ LEFT JOIN result.candidate_history h USING (candidate_key)
 WHERE CAST(:statuses AS text[]) IS NULL OR o.status = ANY(CAST(:statuses AS text[]))
 ORDER BY s.rank NULLS LAST, o.candidate_key
 """
-
-
-class OutreachError(PlekzoekerError):
-    """An outreach file cannot be read (missing, wrong type, no candidate_key/outreach_status column)."""
 
 
 # --- configuration -------------------------------------------------------------------------------

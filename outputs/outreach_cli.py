@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ..errors import PlekzoekerError
+from plekzoeker.errors import PlekzoekerError
 
 STATUS_HELP = "new, contacted, in talks, declined, suitable, unsuitable"  # result.outreach CHECK constraint
 
@@ -18,7 +18,7 @@ app = typer.Typer(help="Outreach status a coordinator keeps per candidate (survi
 
 
 def _engine():
-    from ..pipelines.stages import engine_ready
+    from plekzoeker.db.migrate import engine_ready
 
     return engine_ready()
 

@@ -32,25 +32,23 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
+from plekzoeker.db.ledger import read_coverage
+from plekzoeker.errors import PublishError
+from plekzoeker.scoring.coverage import coverage_lines, no_data_categories
+
 from . import changes as chg
 from . import outreach
-from ..errors import PlekzoekerError
-from ..scoring.coverage import coverage_lines, no_data_categories
-from ..scoring.run import read_coverage
 from .context import context_layers, context_options
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
 from .map_pages import max_candidates, page_name, write_map_pages
 from .qgis_project import write_project
-from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
+from .report import report_pages, write_pages
 
 log = logging.getLogger(__name__)
 
-
-class PublishError(PlekzoekerError):
-    """The output directory cannot be written (full disk, no permission, not a directory)."""
 
 RANKED_SQL = """
 SELECT c.candidate_key, c.kind, c.label, c.municipality, c.area_m2, c.confidence, c.evidence, c.details,
@@ -149,7 +147,7 @@ def _swap_symlink(link: Path, target: str) -> None:
 def rank_move_threshold(cfg: dict) -> int:
     v = (cfg.get("publish") or {}).get("rank_move_threshold", 5)
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        from ..errors import ConfigError
+        from plekzoeker.errors import ConfigError
 
         raise ConfigError(f"config publish.rank_move_threshold: {v!r} must be a whole number >= 0")
     return v
@@ -297,6 +295,19 @@ def read_summary(out_dir: str | Path) -> dict:
 
 def _licences(cfg: dict) -> list[dict]:
     """Licence and attribution of each fetched dataset (from the fetch manifest), [] when nothing was fetched."""
-    from ..sources.fetch.cache import licences
-
     return licences((cfg.get("fetch") or {}).get("manifest"))
+
+
+def licences(manifest_path: str | Path | None) -> list[dict]:
+    """``[{dataset, licence, attribution, url, fetched_at}]`` from a fetch manifest (sources/fetch/cache.py writes it); [] without one."""
+    if not manifest_path:
+        return []
+    try:
+        data = json.loads(Path(manifest_path).read_text())
+    except (OSError, ValueError):
+        return []
+    out = []
+    for name, e in sorted((data.get("datasets") or {}).items()):
+        if isinstance(e, dict):
+            out.append({"dataset": name, **{k: e.get(k) for k in ("licence", "attribution", "url", "fetched_at", "sha256")}})
+    return out

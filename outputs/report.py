@@ -22,13 +22,15 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from plekzoeker.db import ledger
+from plekzoeker.db.sqlfile import named_statements
+
 from .geojson import PUBLIC_MODE
 from .qgis_style import CLASSES
 
 REPORT_TOP = 10
 SURROUNDINGS_M = 120.0
-_SQL = (Path(__file__).with_name("sql") / "report.sql").read_text(encoding="utf-8")
-QUERIES = {part.split("\n", 1)[0].strip(): part.split("\n", 1)[1] for part in _SQL.split("-- name: ")[1:]}
+QUERIES = named_statements(Path(__file__).with_name("sql") / "report.sql")
 KIND_WORDS = {"vacant_building": "vacant building", "undeveloped_plot": "undeveloped plot"}
 STYLE = {"building": 'fill="#ddd5cc" stroke="#b5aa9f" stroke-width="0.6"',
          "water": 'fill="#b5d0ea" stroke="none"',
@@ -109,7 +111,8 @@ def svg_map(candidate, surroundings: list[tuple[str, object]], score: float | No
 
 
 def coverage(conn: sa.Connection) -> list[dict]:
-    return [dict(r) for r in conn.execute(sa.text(QUERIES["coverage"])).mappings().all()]
+    """What the report's candidates were found with: the latest load of every input and the rasters."""
+    return ledger.inputs_used(conn)
 
 
 def surroundings(conn: sa.Connection, geom, r: float = SURROUNDINGS_M) -> list[tuple[str, object]]:

@@ -24,8 +24,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import ConfigError
-from ..scoring.partition import PARTITION_BY
+from plekzoeker.errors import ConfigError
+from plekzoeker.scoring.partition import PARTITION_BY
 
 log = logging.getLogger(__name__)
 

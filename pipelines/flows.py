@@ -23,13 +23,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from ..errors import ConfigError, SourceError
-from ..outputs.publish import publish as publish_outputs
-from ..scoring.detect import run_detect
-from ..scoring.partition import Part
-from ..scoring.coverage import coverage_lines
-from ..scoring.run import run_score
-from ..settings import load_config
+from plekzoeker.errors import ConfigError, SourceError
+from plekzoeker.outputs.publish import publish as publish_outputs
+from plekzoeker.scoring.coverage import coverage_lines
+from plekzoeker.scoring.detect import run_detect
+from plekzoeker.scoring.partition import Part
+from plekzoeker.scoring.run import run_score
+from plekzoeker.settings import load_config
+
 from . import partitioned, stages
 from .dask_runner import dask_cluster, dask_settings, task_runner
 
@@ -119,7 +120,7 @@ def retry_fetch(task, task_run, state) -> bool:
       retry_condition_fn=retry_fetch, cache_policy=NO_CACHE)
 def fetch_task(config_path: str | None, spec: str) -> dict:
     """``plekzoeker fetch`` for ``spec`` (GMxxxx or a bbox); returns the summary with the written config path."""
-    from ..sources.fetch.run import fetch_from_spec
+    from plekzoeker.sources.fetch.run import fetch_from_spec
 
     res = fetch_from_spec(load_config(config_path), spec, quiet=True)
     get_run_logger().info("fetched %s into %s (%s)", res["area"], res["folder"],

@@ -30,22 +30,23 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from ..db.load import TableSpec, replace_tables
-from ..scoring.access import access_table, build_graph
-from ..scoring.detect import (
+from plekzoeker.db import ledger
+from plekzoeker.db.ledger import registered_rasters, save_coverage
+from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.scoring.access import access_table, build_graph
+from plekzoeker.scoring.coverage import no_data_categories, poi_coverage
+from plekzoeker.scoring.detect import (
     CANDIDATE,
     EXCLUSION,
     HISTORY_SQL,
     PLOT_ACCESS_SQL,
     candidate_frame,
 )
-from ..scoring.partition import Part, network_buffer_m, owned, split_areas
-from ..scoring.plots import find_plots
-from ..scoring.coverage import no_data_categories, poi_coverage
-from ..scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, save_coverage, score_rows
-from ..scoring.score import compute_scores
-from ..scoring.vacancy import detect_vacant_buildings
-from ..sources.rasters import registered_rasters
+from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
+from plekzoeker.scoring.plots import find_plots
+from plekzoeker.scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, score_rows
+from plekzoeker.scoring.score import compute_scores
+from plekzoeker.scoring.vacancy import detect_vacant_buildings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ SELECT identificatie AS pand_id, ST_X(p) AS x, ST_Y(p) AS y
 FROM (SELECT identificatie, ST_PointOnSurface(geom) AS p FROM core.pand WHERE identificatie = ANY(:ids)) q
 """
 # union of the parts' work tables into the staging table of the swap; the first part wins a duplicate key
-MERGE_SQL = "INSERT INTO raw.{staging} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM ({union}) u ORDER BY {key}, part_no"
+MERGE_SQL = "INSERT INTO {staging} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM ({union}) u ORDER BY {key}, part_no"
 
 WORK_PREFIX = "part_"
 _NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access)$")
@@ -127,7 +128,7 @@ def drop_work_tables(engine: sa.Engine, run_id: int | None = None) -> int:
     names = work_tables(engine, run_id)
     if run_id is None:
         with engine.connect() as conn:
-            running = {int(r[0]) for r in conn.execute(sa.text("SELECT run_id FROM meta.run WHERE status = 'running'"))}
+            running = ledger.running_runs(conn)
         names = [n for n in names if int(_NAME_RE.match(n).group(1)) not in running]
     with engine.begin() as conn:
         for n in names:
@@ -142,7 +143,7 @@ def _merge_into(cur, staging: str, columns: tuple[str, ...], key: str, sources: 
     union = sql.SQL(" UNION ALL ").join(
         sql.SQL("SELECT {n} AS part_no, {cols} FROM raw.{t}").format(n=sql.Literal(i), cols=cols, t=sql.Identifier(t))
         for i, t in enumerate(sources))
-    cur.execute(sql.SQL(MERGE_SQL).format(staging=sql.Identifier(staging), cols=cols, key=sql.SQL(key), union=union))
+    cur.execute(sql.SQL(MERGE_SQL).format(staging=sql.SQL(staging), cols=cols, key=sql.SQL(key), union=union))
     inserted = cur.rowcount
     cur.execute(sql.SQL("SELECT count(*) FROM ({union}) u").format(union=union))
     return cur.fetchone()[0] - inserted
@@ -250,10 +251,10 @@ def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date
     excl_src = [work_table(run_id, p, "exclusion") for p in parts]
     dupes = {}
 
-    def post(cur, tag):
-        dupes["candidate"] = _merge_into(cur, f"candidate__{tag}", (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
-        dupes["exclusion"] = _merge_into(cur, f"exclusion__{tag}", EXCLUSION.columns, "candidate_key", excl_src)
-        staging = f"candidate__{tag}"
+    def post(cur, staged):
+        dupes["candidate"] = _merge_into(cur, staged["candidate"], (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
+        dupes["exclusion"] = _merge_into(cur, staged["exclusion"], EXCLUSION.columns, "candidate_key", excl_src)
+        staging = staged["candidate"]
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
             cur.execute(stmt.format(staging=staging), {"day": day})
@@ -357,8 +358,8 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     scores = score_rows(scores, run_id)
     dupes = {}
 
-    def post(cur, tag):
-        dupes["access"] = _merge_into(cur, f"access__{tag}", ACCESS.columns, "candidate_key, mode, category", acc_src)
+    def post(cur, staged):
+        dupes["access"] = _merge_into(cur, staged["access"], ACCESS.columns, "candidate_key, mode, category", acc_src)
 
     replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores]}, run_id, "score", post_sql=post)
     drop_work_tables(engine, run_id)

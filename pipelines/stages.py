@@ -6,46 +6,32 @@ not change since its last success is skipped, with the reason logged.
 """
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..area import Area
-from ..db.engine import get_engine
-from ..db.guards import LoadPolicy
-from ..db.migrate import migrate
-from ..errors import ConfigError, PlekzoekerError
-from ..settings import config_hash
-from ..sources.bag import load_bag
-from ..sources.bgt import load_bgt
-from ..sources.brk import load_brk
-from ..sources.osm import categories_from_config, load_osm
-from ..sources.rasters import register_raster
-from ..sources.signals import load_signal
+from plekzoeker.area import Area
+from plekzoeker.db import ledger
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.migrate import engine_ready as engine_ready  # re-exported: the flows call stages.engine_ready()
+from plekzoeker.errors import ConfigError, PlekzoekerError
+from plekzoeker.settings import config_hash
+from plekzoeker.sources.bag import load_bag
+from plekzoeker.sources.bgt import load_bgt
+from plekzoeker.sources.brk import load_brk
+from plekzoeker.sources.osm import categories_from_config, load_osm
+from plekzoeker.sources.rasters import register_raster
+from plekzoeker.sources.signals import load_signal
 
 log = logging.getLogger(__name__)
 NIGHTLY_LOCK = 7_262_002
 
 
-_MIGRATED: set[str] = set()
-
-
-def engine_ready() -> sa.Engine:
-    """The engine, with the schema migrated to the latest revision (checked once per process and database)."""
-    engine = get_engine()
-    url = engine.url.render_as_string(hide_password=False)
-    if url not in _MIGRATED:
-        migrate(engine)
-        _MIGRATED.add(url)
-    return engine
-
-
 def area_from_config(cfg: dict) -> Area:
     """The run's area; ``area.polygon`` (a fetched boundary) is used unless it belongs to another municipality."""
-    from ..area import load_polygon
+    from plekzoeker.area import load_polygon
 
     a = cfg.get("area") or {}
     polygon = None
@@ -137,10 +123,8 @@ def required_inputs(cfg: dict) -> None:
 def inputs_key(engine: sa.Engine) -> str:
     """A hash of the latest successful load of every input kind (sha256 + options) and the rasters."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT DISTINCT ON (kind) kind, sha256, options FROM meta.input WHERE status = 'done' "
-            "ORDER BY kind, input_id DESC")).all()
-        rasters = conn.execute(sa.text("SELECT kind, sha256 FROM meta.raster ORDER BY kind")).all()
+        rows = ledger.latest_inputs(conn)
+        rasters = ledger.raster_hashes(conn)
     return config_hash({"inputs": [tuple(map(str, r)) for r in rows], "rasters": [tuple(r) for r in rasters]})
 
 
@@ -149,37 +133,13 @@ def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 
-def stage_is_current(engine: sa.Engine, stage: str, key: str) -> bool:
-    with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT input_key FROM meta.stage WHERE stage = :s"), {"s": stage}).first()
-    return bool(row) and row.input_key == key
-
-
-def mark_stage(engine: sa.Engine, stage: str, key: str, run_id: int) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO meta.stage (stage, input_key, run_id) VALUES (:s, :k, :r) ON CONFLICT (stage) DO UPDATE "
-            "SET input_key = EXCLUDED.input_key, run_id = EXCLUDED.run_id, finished_at = now()"),
-            {"s": stage, "k": key, "r": run_id})
-        # a changed upstream stage makes every downstream stage stale
-        downstream = {"detect": ["score"], "score": []}.get(stage, [])
-        if downstream:
-            conn.execute(sa.text("DELETE FROM meta.stage WHERE stage = ANY(:d)"), {"d": downstream})
+stage_is_current = ledger.stage_is_current
+mark_stage = ledger.mark_stage
+finish_run = ledger.finish_run
 
 
 def start_run(engine: sa.Engine, flow: str, params: dict, cfg: dict) -> int:
-    with engine.begin() as conn:
-        return conn.execute(sa.text(
-            "INSERT INTO meta.run (flow, params, config_hash) VALUES (:f, CAST(:p AS jsonb), :h) RETURNING run_id"),
-            {"f": flow, "p": json.dumps(params, default=str), "h": config_hash(cfg)}).scalar_one()
-
-
-def finish_run(engine: sa.Engine, run_id: int, status: str, summary: dict) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "UPDATE meta.run SET status = :s, finished_at = now(), "
-            "summary = coalesce(summary, '{}'::jsonb) || CAST(:m AS jsonb) WHERE run_id = :r"),  # keeps score_coverage
-            {"s": status, "m": json.dumps(summary, default=str), "r": run_id})
+    return ledger.start_run(engine, flow, params, config_hash(cfg))
 
 
 @contextmanager

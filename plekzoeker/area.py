@@ -62,7 +62,7 @@ class Area:
         return out
 
     @classmethod
-    def parse(cls, text: str | None) -> "Area":
+    def parse(cls, text: str | None) -> Area:
         """Parse a CLI ``--area``: ``GM0221``, ``0221`` or ``minx,miny,maxx,maxy`` (RD New)."""
         if not text:
             return cls()

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -51,7 +50,7 @@ def _setup_logging(verbose: bool, debug: bool) -> None:
 
 @app.callback()
 def main_options(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", envvar="PLEKZOEKER_CONFIG",
+    config: Path | None = typer.Option(None, "--config", "-c", envvar="PLEKZOEKER_CONFIG",
                                           help="YAML config merged over config/default.yaml."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logging."),
     verbose: bool = typer.Option(True, "--verbose/--quiet", help="Log progress to stderr."),
@@ -182,7 +181,7 @@ def _ingest(kind: str, path: Path, area: str | None, force: bool, allow_shrink: 
 
 @ingest_app.command("bag")
 def ingest_bag(path: Path = typer.Argument(..., help="BAG GeoPackage (bag-light.gpkg) or LVBAG XML extract (zip/dir/xml)."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               area: str | None = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
                allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load BAG buildings (pand) and units (verblijfsobject)."""
     _ingest("bag", path, area, force, allow_shrink)
@@ -190,7 +189,7 @@ def ingest_bag(path: Path = typer.Argument(..., help="BAG GeoPackage (bag-light.
 
 @ingest_app.command("brk")
 def ingest_brk(path: Path = typer.Argument(..., help="BRK kadastrale kaart perceel GML or GPKG."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               area: str | None = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
                allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load Kadaster parcels."""
     _ingest("brk", path, area, force, allow_shrink)
@@ -198,7 +197,7 @@ def ingest_brk(path: Path = typer.Argument(..., help="BRK kadastrale kaart perce
 
 @ingest_app.command("osm")
 def ingest_osm(path: Path = typer.Argument(..., help=".osm.pbf or .osm file."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               area: str | None = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
                allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load the OSM street graph (walk/bike), POIs per category and exclusion land use."""
     _ingest("osm", path, area, force, allow_shrink)
@@ -206,7 +205,7 @@ def ingest_osm(path: Path = typer.Argument(..., help=".osm.pbf or .osm file."),
 
 @ingest_app.command("bgt")
 def ingest_bgt(path: Path = typer.Argument(..., help="BGT GML zip (bgt_<layer>.gml files)."),
-               area: Optional[str] = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+               area: str | None = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
                allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load BGT surfaces (water, roads, terrain) used as plot exclusions."""
     _ingest("bgt", path, area, force, allow_shrink)
@@ -236,7 +235,7 @@ def _stage_run_id(engine, flow: str, cfg: dict) -> int:
 
 
 @app.command()
-def detect(area: Optional[str] = typer.Option(None, help=AREA_HELP)) -> None:
+def detect(area: str | None = typer.Option(None, help=AREA_HELP)) -> None:
     """Detect vacant buildings and undeveloped plots into result.candidate."""
     from .pipelines.stages import finish_run
     from .scoring.detect import run_detect
@@ -262,8 +261,8 @@ def score() -> None:
 
 
 @app.command()
-def publish(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir, 'out')."),
-            municipality: Optional[str] = typer.Option(None, help="Only this municipality (GMxxxx)."),
+def publish(out: Path | None = typer.Option(None, "--out", help="Output directory (default: publish.out_dir, 'out')."),
+            municipality: str | None = typer.Option(None, help="Only this municipality (GMxxxx)."),
             per_municipality: bool = typer.Option(False, help="Also write one file per municipality."),
             with_owner_names: bool = typer.Option(
                 False, "--with-owner-names",
@@ -298,14 +297,14 @@ def _print_publish(res: dict) -> None:
 
 
 @app.command()
-def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: publish.out_dir)."),
+def nightly(out: Path | None = typer.Option(None, "--out", help="Output directory (default: publish.out_dir)."),
             force: bool = typer.Option(False, help="Rerun every stage even if nothing changed."),
             wait: bool = typer.Option(False, help="If another run holds the lock, wait for it instead of exiting."),
-            area: Optional[str] = typer.Option(None, help="Only this area: GMxxxx or minx,miny,maxx,maxy (RD New); "
+            area: str | None = typer.Option(None, help="Only this area: GMxxxx or minx,miny,maxx,maxy (RD New); "
                                                           "default: the config's area."),
-            fetch_area: Optional[str] = typer.Option(None, "--fetch", help="First fetch this area (GMxxxx or a bbox) "
+            fetch_area: str | None = typer.Option(None, "--fetch", help="First fetch this area (GMxxxx or a bbox) "
                                                      "as a Prefect task with retries, then run on the fetched config."),
-            scale_out: Optional[bool] = typer.Option(None, "--scale-out/--single",
+            scale_out: bool | None = typer.Option(None, "--scale-out/--single",
                                                      help="Detect and score per municipality on Dask (a LocalCluster, "
                                                           "or dask.address); default: the config's dask.enabled."),
             allow_shrink: bool = typer.Option(False, "--allow-shrink",
@@ -325,7 +324,10 @@ def nightly(out: Optional[Path] = typer.Option(None, "--out", help="Output direc
                            area=area, dask=None if scale_out is None else {"enabled": scale_out}, fetch=fetch_area,
                            allow_shrink=allow_shrink)
     except RuntimeError as exc:
-        raise explain_start_failure(exc) or exc
+        friendly = explain_start_failure(exc)
+        if friendly is None:
+            raise
+        raise friendly from exc
     _print_publish(res["publish"])
 
 
@@ -355,14 +357,14 @@ Then: plekzoeker --config data/GM0228/plekzoeker.yaml nightly
 
 
 @app.command("fetch", help=FETCH_HELP)
-def fetch(code: Optional[str] = typer.Argument(None, help="Municipality code, e.g. GM0228."),
-          name: Optional[str] = typer.Option(None, "--name", help="Municipality name, e.g. Ede."),
-          bbox: Optional[str] = typer.Option(None, "--bbox", help="minx,miny,maxx,maxy in RD New (EPSG:28992)."),
-          bag_gpkg: Optional[Path] = typer.Option(None, "--bag-gpkg", help="Read BAG from this local bag-light.gpkg."),
-          osm_pbf: Optional[Path] = typer.Option(None, "--osm-pbf", help="Cut OSM from this local .osm.pbf extract."),
-          out: Optional[Path] = typer.Option(None, "--out", help="Cache root (default: fetch.cache_dir, 'data')."),
+def fetch(code: str | None = typer.Argument(None, help="Municipality code, e.g. GM0228."),
+          name: str | None = typer.Option(None, "--name", help="Municipality name, e.g. Ede."),
+          bbox: str | None = typer.Option(None, "--bbox", help="minx,miny,maxx,maxy in RD New (EPSG:28992)."),
+          bag_gpkg: Path | None = typer.Option(None, "--bag-gpkg", help="Read BAG from this local bag-light.gpkg."),
+          osm_pbf: Path | None = typer.Option(None, "--osm-pbf", help="Cut OSM from this local .osm.pbf extract."),
+          out: Path | None = typer.Option(None, "--out", help="Cache root (default: fetch.cache_dir, 'data')."),
           refresh: bool = typer.Option(False, "--refresh", help="Fetch again even what is fresh in the cache."),
-          max_age: Optional[float] = typer.Option(None, "--max-age", help="Days a cached file stays fresh (fetch.max_age_days)."),
+          max_age: float | None = typer.Option(None, "--max-age", help="Days a cached file stays fresh (fetch.max_age_days)."),
           quiet: bool = typer.Option(False, "--quiet", help="No progress bars (for cron).")) -> None:
     from .sources.fetch.run import Target, fetch_area
 
@@ -377,7 +379,7 @@ def fetch(code: Optional[str] = typer.Argument(None, help="Municipality code, e.
 @app.command("demo-data")
 def demo_data(outdir: Path = typer.Argument(Path("demo-data"), help="Where to write the demo town files."),
               seed: int = typer.Option(7, help="Random seed (same seed, same files)."),
-              units: Optional[int] = typer.Option(None, help="Scale to about this many verblijfsobjecten (benchmarks).")) -> None:
+              units: int | None = typer.Option(None, help="Scale to about this many verblijfsobjecten (benchmarks).")) -> None:
     """Generate the fictitious demo town (GM9999) in the real delivery formats, plus demo.yaml to run it."""
     from .demo.config import write_demo_config
     from .demo.generate import generate_town

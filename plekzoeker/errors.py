@@ -1,4 +1,10 @@
-"""Errors that the CLI turns into one clear line (no traceback unless --debug)."""
+"""Every error a user can act on: the CLI turns each into one clear line (no traceback unless --debug).
+
+All error classes of the product live here, so a reader finds the whole failure contract in one
+place (docs/CONTRACTS.md): each subclass of :class:`PlekzoekerError` carries a message that names
+the file, service or setting and the problem; ``plekzoeker.cli.main`` prints ``error: <message>``
+and exits 2. Anything else is a bug, printed as one line with its type (exit 1).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,3 +43,11 @@ class FetchError(PlekzoekerError):
     ``BGT download for GM0228 failed: status 'FAILED' after 3 tries``. Nothing in the cache is
     replaced by a failed fetch.
     """
+
+
+class PublishError(PlekzoekerError):
+    """The output directory cannot be written (full disk, no permission, not a directory)."""
+
+
+class OutreachError(PlekzoekerError):
+    """An outreach file cannot be read (missing, wrong type, no candidate_key/outreach_status column)."""

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # GDAL/pyogrio split a path at ';' (and treat a leading '<DRIVER>:' as a driver prefix)
 _UNSAFE = (";",)

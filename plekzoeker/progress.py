@@ -17,10 +17,11 @@ class Progress:
         self._bar = None
         self._task = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         self.t0 = self._last = time.perf_counter()
         if sys.stderr.isatty():
-            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
                                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True)

@@ -98,7 +98,7 @@ class Graph:
     directed: bool = False
     len_ratio: float = 1.0        # min over edges of length / straight line between its end nodes (<= 1)
     stats: dict = field(default_factory=dict)
-    edges: "EdgeSet | None" = None  # the physical edges with their geometry, for snapping onto edges
+    edges: EdgeSet | None = None  # the physical edges with their geometry, for snapping onto edges
 
     @property
     def n_nodes(self) -> int:

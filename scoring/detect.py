@@ -10,8 +10,9 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from ..db.load import TableSpec, replace_tables
-from ..sources.rasters import registered_rasters
+from plekzoeker.db.ledger import registered_rasters
+from plekzoeker.db.load import TableSpec, replace_tables
+
 from .plots import find_plots
 from .vacancy import detect_vacant_buildings
 
@@ -28,14 +29,14 @@ EXCLUSION = TableSpec(table="exclusion", schema="result", columns=("candidate_ke
 
 HISTORY_SQL = ("""
 INSERT INTO result.candidate_history AS h (candidate_key, kind, label, first_seen, last_seen)
-SELECT candidate_key, kind, label, %(day)s, %(day)s FROM raw.{staging}
+SELECT candidate_key, kind, label, %(day)s, %(day)s FROM {staging}
 ON CONFLICT (candidate_key) DO UPDATE SET last_seen = EXCLUDED.last_seen, gone_since = NULL, label = EXCLUDED.label
 """, """
 UPDATE result.candidate_history h SET gone_since = %(day)s
-WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{staging} c WHERE c.candidate_key = h.candidate_key)
+WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM {staging} c WHERE c.candidate_key = h.candidate_key)
 """)
 PLOT_ACCESS_SQL = """
-UPDATE raw.{staging} c
+UPDATE {staging} c
 SET access_point = ST_ClosestPoint(c.geom, (SELECT e.geom FROM core.network_edge e WHERE e.walk
                                             ORDER BY e.geom <-> c.geom LIMIT 1))
 WHERE c.kind = 'undeveloped_plot' AND EXISTS (SELECT 1 FROM core.network_edge WHERE walk);
@@ -81,8 +82,8 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     else:
         excl = pd.DataFrame(columns=list(EXCLUSION.columns))
 
-    def post(cur, tag):
-        staging = f"candidate__{tag}"
+    def post(cur, staged):
+        staging = staged["candidate"]
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
             cur.execute(stmt.format(staging=staging), {"day": day})

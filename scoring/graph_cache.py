@@ -19,13 +19,15 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 import sqlalchemy as sa
 from scipy.spatial import cKDTree
+
+from plekzoeker.db import ledger
 
 from . import access
 from .access import Graph
@@ -38,7 +40,7 @@ _TMP_MAX_AGE_S = 3600     # leftover temporary files older than this are removed
 
 
 def default_cache_dir() -> Path:
-    from ..settings import get_settings
+    from plekzoeker.settings import get_settings
 
     return get_settings().home / "cache"
 
@@ -55,9 +57,7 @@ def _code_version() -> str:
 
 def osm_input_key(conn: sa.Connection) -> dict | None:
     """sha256 and options of the latest successful OSM load, or None when none is recorded."""
-    row = conn.execute(sa.text(
-        "SELECT sha256, options FROM meta.input WHERE kind = 'osm' AND status = 'done' "
-        "ORDER BY input_id DESC LIMIT 1")).first()
+    row = ledger.latest_input(conn, "osm")
     return None if row is None else {"sha256": row.sha256, "options": row.options or {}}
 
 
@@ -96,7 +96,7 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
     return path
 
 
-def _edge_arrays(es: "access.EdgeSet | None") -> dict:
+def _edge_arrays(es: access.EdgeSet | None) -> dict:
     if es is None:
         return {}
     return {"e_ab": es.ab, "e_len": es.length, "e_oneway": es.oneway, "e_coords": es.coords, "e_offsets": es.offsets}

@@ -33,7 +33,8 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from ..area import bbox_params
+from plekzoeker.area import bbox_params
+
 from .raster_mask import raster_exclusion_polygons
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
-from ..db.load import TableSpec, replace_tables
-from ..sources.rasters import registered_rasters
+from plekzoeker.db.ledger import registered_rasters, save_coverage
+from plekzoeker.db.load import TableSpec, replace_tables
+
 from .access import Graph, access_table, build_graph
 from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage
@@ -172,21 +173,3 @@ def log_coverage(coverage: dict) -> None:
                     "left out of the score", k, cats[k]["pois"])
     for line in coverage_lines({"modes": coverage.get("modes") or {}}):
         log.info("score coverage: %s", line)
-
-
-def save_coverage(engine: sa.Engine, run_id: int, coverage: dict) -> None:
-    """Keep the coverage report with the run (meta.run.summary.score_coverage) for publish and the summary."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || "
-                             "jsonb_build_object('score_coverage', CAST(:c AS jsonb)) WHERE run_id = :r"),
-                     {"c": json.dumps(coverage), "r": run_id})
-
-
-def read_coverage(conn: sa.Connection) -> dict | None:
-    """The coverage report of the run that last scored (None when unknown, e.g. scored before it existed)."""
-    row = conn.execute(sa.text("SELECT r.summary->'score_coverage' FROM meta.stage s JOIN meta.run r USING (run_id) "
-                               "WHERE s.stage = 'score'")).first()
-    if row is None or row[0] is None:
-        row = conn.execute(sa.text("SELECT summary->'score_coverage' FROM meta.run WHERE summary ? 'score_coverage' "
-                                   "ORDER BY run_id DESC LIMIT 1")).first()
-    return row[0] if row and row[0] is not None else None

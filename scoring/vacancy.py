@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ..area import bbox_params
+from plekzoeker.area import bbox_params
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..area import Area
-from ..db.guards import LoadPolicy
-from ..db.load import LoadStats, TableSpec, load_input
+from plekzoeker.area import Area
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.load import LoadStats, TableSpec, load_input
 
 # exactly 16 ASCII digits (the same as !~ '^[0-9]{16}$', at half the cost of the regular expression)
 BAG_ID = ("identificatie IS NULL OR octet_length(identificatie) <> 16 OR ltrim(identificatie, '0123456789') <> ''",

@@ -52,26 +52,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..area import Area
-from ..errors import SourceError
-from ..paths import gdal_safe
-from .bag_read import (
-    _check_chunk_size,
-    _check_xml_complete,
-    _finish,
-    _rd_crs_or_error,
-    _sniff,
-    _text,
-    _zip_entries,
+from plekzoeker.area import Area
+from plekzoeker.errors import SourceError
+from plekzoeker.paths import gdal_safe
+from plekzoeker.sources._columns import as_text, finish_frame
+from plekzoeker.sources._gdal import (
+    check_xml_complete,
+    open_source,
+    rd_crs_or_error,
+    zip_entries,
 )
-from .brk_read import (
-    _gfs_template,
-    _gml_crs,
-    _gml_frames,
-    _polygonal,
-    _read_head,
-    _srs_name,
-)
+from plekzoeker.sources._gml import gfs_template, gml_crs, gml_frames, polygons_only, read_head, srs_name
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +95,11 @@ _GEOM_RE = re.compile(rb"<(?:[\w.-]+:)?(geometrie2d[\w.-]*)[\s>]")
 def read_bgt(path: str | Path, layers: Sequence[str] = BGT_LAYERS, area: Area | None = None,
              chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield current BGT surfaces (core.bgt_vlak columns, EPSG:28992) of the requested layers."""
-    chunk_size = _check_chunk_size(chunk_size)
     wanted = [str(lyr).lower() for lyr in layers]
-    kind = _sniff(path, "a BGT GML zip, folder or bgt_<layer>.gml file")
+    kind, chunk_size = open_source(path, "a BGT GML zip, folder or bgt_<layer>.gml file", chunk_size)
     sources: list[tuple[str, str, str | None]] = []  # (laag, gdal path, zip member)
     if kind == "zip":
-        entries = _zip_entries(path)
+        entries = zip_entries(path)
         outer = Path(path).resolve().as_posix()
         by_layer = {_layer_of(e): e for e in sorted(entries) if _layer_of(e) and not e.startswith("__MACOSX/")}
         sources = [(lyr, f"/vsizip/{outer}/{by_layer[lyr]}", by_layer[lyr]) for lyr in wanted if lyr in by_layer]
@@ -134,7 +124,7 @@ def read_bgt(path: str | Path, layers: Sequence[str] = BGT_LAYERS, area: Area | 
         if member is None:
             if src.stat().st_size == 0:
                 raise SourceError(src, "file is empty (0 bytes)")
-            _check_xml_complete(src)
+            check_xml_complete(src)
         yield from _read_layer(src, gdal_path, member, laag, area, chunk_size)
 
 
@@ -162,7 +152,7 @@ def _layer_of(name: str) -> str | None:
 def _read_layer(src: Path, gdal_path: str, member: str | None, laag: str, area: Area | None,
                 chunk_size: int) -> Iterator[gpd.GeoDataFrame]:
     where = f"{src}:{member}" if member else src
-    head = _read_head(src, member)
+    head = read_head(src, member)
     m = _MEMBER_RE.search(head)
     if m is None:
         if re.search(rb"<(?:[\w.-]+:)?(?:CityModel|FeatureCollection)\b", head):
@@ -172,31 +162,31 @@ def _read_layer(src: Path, gdal_path: str, member: str | None, laag: str, area: 
     g = _GEOM_RE.search(head, m.end())
     if g is None:
         raise SourceError(where, f"has no geometrie2d… surface property in its first {feature} feature")
-    if _srs_name(head) is None:
+    if srs_name(head) is None:
         # BGT is defined in RD New; PDOK files can omit srsName altogether (the fixture's
         # bgt_pand.gml does). Accept that only when the coordinates are plausible RD New.
         if not _looks_rd(head):
             raise SourceError(where, "declares no coordinate reference system (no srsName) and its "
                                      "coordinates are not in the RD New range")
-        srs, crs = RD_SRS, _rd_crs_or_error(where, RD_SRS)
+        srs, crs = RD_SRS, rd_crs_or_error(where, RD_SRS)
     else:
-        srs, crs = _gml_crs(where, head)
-    template = _gfs_template(feature, g.group(1).decode(), srs, _FIELDS)
-    for attrs, geoms in _gml_frames(where, gdal_path, template, crs, area, chunk_size):
+        srs, crs = gml_crs(where, head)
+    template = gfs_template(feature, g.group(1).decode(), srs, _FIELDS)
+    for attrs, geoms in gml_frames(where, gdal_path, template, crs, area, chunk_size):
         n = len(attrs)
-        text = {name: _text(attrs[name]) for name in _FIELDS}
+        text = {name: as_text(attrs[name]) for name in _FIELDS}
         status = text["bgt_status"]
         current = (text["eind_registratie"].isna() & text["termination_date"].isna()
                    & text["object_eind_tijd"].isna() & (status.isna() | (status == "bestaand")))
         ident = text["lokaalid_citygml"].fillna(text["lokaalid_light"])
         if "gml_id" in attrs:
-            ident = ident.fillna(_text(attrs["gml_id"]))
+            ident = ident.fillna(as_text(attrs["gml_id"]))
         klasse = pd.Series([None] * n, dtype="str")
         for name in _KLASSE_ORDER:
             klasse = klasse.fillna(text[name])
         frame = pd.DataFrame({"identificatie": ident, "laag": laag, "klasse": klasse}, index=range(n))
         keep = current.to_numpy(dtype=bool)
         frame = frame[keep].reset_index(drop=True)
-        out = _finish(frame, _polygonal(np.asarray(geoms, dtype=object)[keep]), area, BGT_COLUMNS, by_id=False)
+        out = finish_frame(frame, polygons_only(np.asarray(geoms, dtype=object)[keep]), area, BGT_COLUMNS, by_id=False)
         if len(out):
             yield out

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..area import Area
-from ..db.guards import LoadPolicy
-from ..db.load import LoadStats, TableSpec, load_input
+from plekzoeker.area import Area
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.load import LoadStats, TableSpec, load_input
+
 from .bag import _area_options
 
 PERCEEL = TableSpec(

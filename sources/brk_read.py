@@ -46,41 +46,33 @@ Broken input raises ``SourceError(path, problem)``.
 from __future__ import annotations
 
 import re
-import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
-from pyproj import CRS
 
-from ..area import Area
-from ..errors import SourceError
-from ..paths import gdal_safe
-from .bag_read import (
+from plekzoeker.area import Area
+from plekzoeker.errors import SourceError
+from plekzoeker.paths import gdal_safe
+from plekzoeker.sources._columns import as_int, as_text, find_columns, finish_frame
+from plekzoeker.sources._gdal import (
     RD_NEW,
-    _batches,
-    _check_chunk_size,
-    _check_gpkg,
-    _check_xml_complete,
-    _find_columns,
-    _finish,
-    _geoms,
-    _int,
-    _is_rd,
-    _ogr_spatial_filter,
-    _rd_crs_or_error,
-    _sniff,
-    _source_errors,
-    _table,
-    _text,
-    _zip_entries,
+    arrow_batches,
+    batch_table,
+    check_gpkg,
+    check_xml_complete,
+    is_rd,
+    ogr_spatial_filter,
+    open_source,
+    rd_crs_or_error,
+    source_errors,
+    wkb_geoms,
+    zip_entries,
 )
+from plekzoeker.sources._gml import gfs_template, gml_crs, gml_frames, polygons_only, read_head
 
 PERCEEL_COLUMNS = ["identificatie", "kadastrale_gemeente_code", "kadastrale_gemeente", "sectie", "perceelnummer",
                    "kadastrale_aanduiding", "kadastrale_grootte", "geometry"]
@@ -106,79 +98,8 @@ _GPKG_PERCEEL = {
     "grootte": ("kadastralegroottewaarde", "kadastralegrootte"),
 }
 
-_HEAD_BYTES = 1 << 18
-
 
 # --------------------------------------------------------------------------- GML helpers (shared with bgt_read)
-
-def _gfs_template(feature: str, geom_path: str, srs: str, fields: dict[str, str]) -> str:
-    """A GDAL GFS template: one feature class, its polygon property as MultiPolygon, text fields."""
-    props = "\n".join(
-        f"    <PropertyDefn><Name>{escape(name)}</Name><ElementPath>{escape(path)}</ElementPath>"
-        f"<Type>String</Type></PropertyDefn>" for name, path in fields.items())
-    return f"""<GMLFeatureClassList>
-  <GMLFeatureClass>
-    <Name>{escape(feature)}</Name>
-    <ElementPath>{escape(feature)}</ElementPath>
-    <GeomPropertyDefn>
-      <Name>geometry</Name>
-      <ElementPath>{escape(geom_path)}</ElementPath>
-      <Type>MultiPolygon</Type>
-    </GeomPropertyDefn>
-    <SRSName>{escape(srs)}</SRSName>
-{props}
-  </GMLFeatureClass>
-</GMLFeatureClassList>
-"""
-
-
-def _srs_name(head: bytes) -> str | None:
-    m = re.search(rb'srsName\s*=\s*["\']([^"\']+)["\']', head)
-    return m.group(1).decode("utf-8", "replace") if m else None
-
-
-def _read_head(path: str | Path, member: str | None = None, size: int = _HEAD_BYTES) -> bytes:
-    """The first bytes of a file, or of a zip member."""
-    if member is None:
-        with open(path, "rb") as fh:
-            return fh.read(size)
-    with _source_errors(path, "a zip archive"), zipfile.ZipFile(path) as zf, zf.open(member) as fh:
-        return fh.read(size)
-
-
-def _gml_crs(src: str | Path, head: bytes) -> tuple[str, CRS]:
-    """The srsName in the first bytes of a GML and its CRS; SourceError when none is declared."""
-    srs = _srs_name(head)
-    if srs is None:
-        raise SourceError(src, "declares no coordinate reference system (no srsName); expected EPSG:28992")
-    return srs, _rd_crs_or_error(src, srs)
-
-
-def _gml_frames(src: str | Path, gdal_path: str, template: str, crs: CRS, area: Area | None,
-                chunk_size: int) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """(text attributes, 2D geometries in RD New) per Arrow batch of a GML read with a GFS template."""
-    spatial = _ogr_spatial_filter(area, crs)
-    with tempfile.TemporaryDirectory(prefix="plekzoeker-gfs-") as tmp:
-        gfs = Path(tmp) / "template.gfs"
-        gfs.write_text(template, encoding="utf-8")
-        with _source_errors(src, "GML"):
-            for meta, batch in _batches(gdal_path, None, columns=None, chunk_size=chunk_size,
-                                        GFS_TEMPLATE=str(gfs), WRITE_GFS="NO", DOWNLOAD_SCHEMA="NO", **spatial):
-                table = _table(batch)
-                geom_col = meta["geometry_name"] or "wkb_geometry"
-                geoms = _geoms(table, geom_col)
-                if not _is_rd(crs):
-                    geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(RD_NEW).array, dtype=object)
-                yield table.drop_columns([geom_col]).to_pandas(), geoms
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep (Multi)Polygons; anything else (label points, lines, empties) becomes None."""
-    geoms = np.asarray(geoms, dtype=object).copy()
-    types = shapely.get_type_id(geoms)
-    bad = ~np.isin(types, (3, 6)) | shapely.is_empty(geoms)
-    geoms[bad] = None
-    return geoms
 
 
 # --------------------------------------------------------------------------- public reader
@@ -187,13 +108,12 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 def read_perceel(path: str | Path, area: Area | None = None,
                  chunk_size: int = 100_000) -> Iterator[gpd.GeoDataFrame]:
     """Yield BRK parcels (core.perceel columns, EPSG:28992) from a kadastrale kaart GML or GeoPackage."""
-    chunk_size = _check_chunk_size(chunk_size)
-    kind = _sniff(path, "a BRK kadastrale kaart GML, GeoPackage or zip")
+    kind, chunk_size = open_source(path, "a BRK kadastrale kaart GML, GeoPackage or zip", chunk_size)
     if kind == "gpkg":
         yield from _gpkg_perceel(path, area, chunk_size)
         return
     if kind == "xml":
-        _check_xml_complete(path)
+        check_xml_complete(path)
         yield from _gml_perceel(path, str(path), None, area, chunk_size)
         return
     if kind == "dir":
@@ -201,10 +121,10 @@ def read_perceel(path: str | Path, area: Area | None = None,
         if not files:
             raise SourceError(path, "contains no parcel GML (a file named like kadastralekaart_perceel.gml)")
         for f in files:
-            _check_xml_complete(f)
+            check_xml_complete(f)
             yield from _gml_perceel(f, str(f), None, area, chunk_size)
         return
-    entries = _zip_entries(path)
+    entries = zip_entries(path)
     members = sorted(e for e in entries if re.search(r"perceel[^/]*\.gml$", e, re.I) and not e.startswith("__MACOSX/"))
     if not members:
         raise SourceError(path, "contains no parcel GML (a member named like kadastralekaart_perceel.gml)")
@@ -220,74 +140,74 @@ def _aanduiding(code: pd.Series, sectie: pd.Series, nummer: pd.Series) -> pd.Ser
 
 def _gml_perceel(src: str | Path, gdal_path: str, member: str | None, area: Area | None,
                  chunk_size: int) -> Iterator[gpd.GeoDataFrame]:
-    head = _read_head(src, member)
+    head = read_head(src, member)
     if not re.search(rb"<(?:[\w-]+:)?Perceel[\s>]", head):
         if re.search(rb"kadastralekaart|<(?:[\w-]+:)?DKK[\s>]", head, re.I) and not re.search(rb"Member>", head):
             return  # a kadastrale kaart document without parcels
         raise SourceError(src, "is not a BRK kadastrale kaart parcel GML (no <Perceel> features found)")
-    srs, crs = _gml_crs(src, head)
-    template = _gfs_template("Perceel", "begrenzingPerceel", srs, _GML_FIELDS)
-    for attrs, geoms in _gml_frames(src, gdal_path, template, crs, area, chunk_size):
+    srs, crs = gml_crs(src, head)
+    template = gfs_template("Perceel", "begrenzingPerceel", srs, _GML_FIELDS)
+    for attrs, geoms in gml_frames(src, gdal_path, template, crs, area, chunk_size):
         n = len(attrs)
-        code = _text(attrs["akr_code"]).fillna(_text(attrs["gemeente_code"]))
-        sectie = _text(attrs["sectie"])
-        nummer = _int(attrs["perceelnummer"])
+        code = as_text(attrs["akr_code"]).fillna(as_text(attrs["gemeente_code"]))
+        sectie = as_text(attrs["sectie"])
+        nummer = as_int(attrs["perceelnummer"])
         frame = pd.DataFrame({
-            "identificatie": _text(attrs["identificatie"]).str.replace(r"^.*\.", "", regex=True),
+            "identificatie": as_text(attrs["identificatie"]).str.replace(r"^.*\.", "", regex=True),
             "kadastrale_gemeente_code": code,
-            "kadastrale_gemeente": _text(attrs["gemeente"]),
+            "kadastrale_gemeente": as_text(attrs["gemeente"]),
             "sectie": sectie,
             "perceelnummer": nummer,
             "kadastrale_aanduiding": _aanduiding(code, sectie, nummer),
-            "kadastrale_grootte": _int(attrs["grootte"]),
+            "kadastrale_grootte": as_int(attrs["grootte"]),
         }, index=range(n))
-        out = _finish(frame, _polygonal(geoms), area, PERCEEL_COLUMNS, by_id=False)
+        out = finish_frame(frame, polygons_only(geoms), area, PERCEEL_COLUMNS, by_id=False)
         if len(out):
             yield out
 
 
 def _gpkg_perceel(path: str | Path, area: Area | None, chunk_size: int) -> Iterator[gpd.GeoDataFrame]:
-    _check_gpkg(path)
-    with _source_errors(path, "a GeoPackage"):
+    check_gpkg(path)
+    with source_errors(path, "a GeoPackage"):
         layers = [str(name) for name, _ in pyogrio.list_layers(str(path))]
         layer = next((name for name in layers if name.lower() == "perceel"), None)
         if layer is None:
             raise SourceError(path, f"has no 'perceel' layer (layers: {', '.join(layers) or 'none'})")
         info = pyogrio.read_info(str(path), layer=layer)
-    cols = _find_columns([str(f) for f in info["fields"]], _GPKG_PERCEEL)
+    cols = find_columns([str(f) for f in info["fields"]], _GPKG_PERCEEL)
     missing = [_GPKG_PERCEEL[c][0] for c in ("identificatie", "code", "sectie", "perceelnummer") if cols[c] is None]
     if info.get("geometry_type") is None:
         missing.append("geometry")
     if missing:
         raise SourceError(path, f"layer '{layer}' lacks required column(s): {', '.join(missing)}")
-    crs = _rd_crs_or_error(path, info.get("crs"))
-    spatial = _ogr_spatial_filter(area, crs)
-    with _source_errors(path, "a GeoPackage"):
-        for meta, batch in _batches(str(path), layer, columns=[c for c in cols.values() if c], chunk_size=chunk_size,
+    crs = rd_crs_or_error(path, info.get("crs"))
+    spatial = ogr_spatial_filter(area, crs)
+    with source_errors(path, "a GeoPackage"):
+        for meta, batch in arrow_batches(str(path), layer, columns=[c for c in cols.values() if c], chunk_size=chunk_size,
                                     **spatial):
-            table = _table(batch)
+            table = batch_table(batch)
             geom_col = meta["geometry_name"] or "wkb_geometry"
-            geoms = _geoms(table, geom_col)
-            if not _is_rd(crs):
+            geoms = wkb_geoms(table, geom_col)
+            if not is_rd(crs):
                 geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(RD_NEW).array, dtype=object)
             n = table.num_rows
 
-            def col(name: str) -> pd.Series:
+            def col(name: str, table=table, n: int = n) -> pd.Series:
                 return table.column(cols[name]).to_pandas() if cols[name] else pd.Series([None] * n, dtype="str")
 
-            code = _text(col("code"))
-            sectie = _text(col("sectie"))
-            nummer = _int(col("perceelnummer"))
+            code = as_text(col("code"))
+            sectie = as_text(col("sectie"))
+            nummer = as_int(col("perceelnummer"))
             frame = pd.DataFrame({
-                "identificatie": _text(col("identificatie")).str.replace(r"^.*\.", "", regex=True),
+                "identificatie": as_text(col("identificatie")).str.replace(r"^.*\.", "", regex=True),
                 "kadastrale_gemeente_code": code,
-                "kadastrale_gemeente": _text(col("gemeente")),
+                "kadastrale_gemeente": as_text(col("gemeente")),
                 "sectie": sectie,
                 "perceelnummer": nummer,
                 "kadastrale_aanduiding": _aanduiding(code, sectie, nummer),
-                "kadastrale_grootte": _int(col("grootte")) if cols["grootte"] else pd.Series(pd.NA, index=range(n),
+                "kadastrale_grootte": as_int(col("grootte")) if cols["grootte"] else pd.Series(pd.NA, index=range(n),
                                                                                               dtype="Int64"),
             }, index=range(n))
-            out = _finish(frame, _polygonal(geoms), area, PERCEEL_COLUMNS, by_id=False)
+            out = finish_frame(frame, polygons_only(geoms), area, PERCEEL_COLUMNS, by_id=False)
             if len(out):
                 yield out

@@ -9,9 +9,10 @@ import geopandas as gpd
 import sqlalchemy as sa
 from shapely import points
 
-from ..area import Area
-from ..db.guards import LoadPolicy
-from ..db.load import LoadStats, TableSpec, load_input
+from plekzoeker.area import Area
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.load import LoadStats, TableSpec, load_input
+
 from .bag import _area_options
 
 # Guards: OSM rows outside the RD New domain (an extract reaching into Germany or Belgium) are kept with a

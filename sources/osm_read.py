@@ -96,32 +96,45 @@ numpy/pyproj/shapely post-processing ≈1.2 s. The same data as uncompressed XML
 Errors: a missing, empty, truncated or corrupt file, or one that is not OSM data, raises
 ``SourceError(path, problem)``; so does a file without any street of the graph ("no streets
 found"). Node ids must be positive (osmium's location store requires it).
+
+Modules: this one is the contract, the file check and the one pass with osmium (the collector);
+``osm_rules`` holds the tag rules (walk/bike/direction, POI categories, land use), ``osm_build``
+turns what was collected into the graph, POI and land-use tables, ``osm_tags`` the land-use table
+the config validation shares.
 """
 from __future__ import annotations
 
 import array
 import bz2
 import gzip
-import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from plekzoeker.area import Area
 from plekzoeker.errors import SourceError
+from plekzoeker.sources.osm_build import UNDEF, graph_frames, landuse_frame, nodes_for_edges, poi_frame
+from plekzoeker.sources.osm_rules import (
+    BIKE_HIGHWAYS,
+    ENTRANCE_IGNORE,
+    WALK_HIGHWAYS,
+    classify_way,
+    match_categories,
+    match_landuse,
+    parse_categories,
+    tags_json,
+)
 from plekzoeker.sources.osm_tags import LANDUSE_RULES
 
 log = logging.getLogger(__name__)
 
-CRS_RD = "EPSG:28992"
 
 DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "stop": [
@@ -142,40 +155,7 @@ DEFAULT_CATEGORIES: dict[str, list[str]] = {
     "park": ["leisure=park"],
 }
 
-WALK_HIGHWAYS = frozenset({
-    "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
-    "unclassified", "road", "track", "cycleway", "corridor",
-    "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
-})
-WALK_IF_ALLOWED = frozenset({"trunk", "trunk_link", "bridleway", "busway"})  # see classify_way
-BIKE_HIGHWAYS = frozenset({
-    "cycleway", "path", "living_street", "residential", "service", "unclassified", "road",
-    "track", "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
-})
-BIKE_IF_ALLOWED = frozenset({"footway", "pedestrian", "steps", "bridleway", "corridor",
-                             "trunk", "trunk_link", "busway"})
-GRAPH_HIGHWAYS = WALK_HIGHWAYS | WALK_IF_ALLOWED | BIKE_HIGHWAYS | BIKE_IF_ALLOWED
 
-_EXPLICIT_YES = frozenset({"yes", "designated", "permissive", "official"})
-_MODE_NO = frozenset({"no", "private", "use_sidepath"})
-_ACCESS_NO = frozenset({"no", "private"})
-_ONEWAY_FWD = frozenset({"yes", "true", "1"})
-_ONEWAY_REV = frozenset({"-1", "reverse"})
-_ONEWAY_NO = frozenset({"no", "false", "0"})
-_SIDEWALK_YES = frozenset({"yes", "both", "left", "right"})
-_SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
-_ENTRANCE_IGNORE = frozenset({"no", "emergency", "exit", "service"})
-
-_UNDEF = 2147483647  # osmium's fixed-point value of an undefined coordinate
-
-_TRANSFORMER: Transformer | None = None
-
-
-def _transformer() -> Transformer:
-    global _TRANSFORMER
-    if _TRANSFORMER is None:
-        _TRANSFORMER = Transformer.from_crs("EPSG:4326", CRS_RD, always_xy=True)
-    return _TRANSFORMER
 
 
 @dataclass
@@ -186,141 +166,13 @@ class OsmData:
     landuse: gpd.GeoDataFrame
 
 
-# --------------------------------------------------------------------------------------------
-# tag rules
-# --------------------------------------------------------------------------------------------
-
-def classify_way(tags: Mapping[str, str]) -> tuple[bool, bool, int]:
-    """Return ``(walk, bike, bike_direction)`` for a way's tags (``dict`` or osmium TagList).
-
-    ``bike_direction`` is 0 (both ways), 1 (forward only) or -1 (against the node order only);
-    it is 0 whenever ``bike`` is False. See the module docstring for the rules.
-    """
-    get = tags.get
-    hw = get("highway")
-    if hw is None or hw not in GRAPH_HIGHWAYS or get("area") == "yes":
-        return False, False, 0
-    access = get("access")
-    if get("service") == "private":
-        access = "private"
-    access_no = access in _ACCESS_NO
-
-    foot = get("foot")
-    if foot in _MODE_NO:
-        walk = False
-    else:
-        foot_yes = foot in _EXPLICIT_YES
-        sidewalks = [get(k) for k in _SIDEWALK_KEYS]
-        if access_no and not foot_yes:
-            walk = False
-        elif "separate" in sidewalks and not any(v in _SIDEWALK_YES for v in sidewalks):
-            walk = False  # pedestrians use the separately mapped sidewalk (as osmnx does)
-        elif hw in WALK_HIGHWAYS:
-            walk = True
-        elif hw == "bridleway":
-            walk = foot_yes
-        elif hw in WALK_IF_ALLOWED:  # trunk, trunk_link, busway
-            walk = foot_yes or any(v in _SIDEWALK_YES for v in sidewalks)
-        else:
-            walk = False
-
-    bicycle = get("bicycle")
-    if bicycle in _MODE_NO:
-        bike = False
-    else:
-        bike_yes = bicycle in _EXPLICIT_YES
-        if access_no and not bike_yes:
-            bike = False
-        elif hw in BIKE_HIGHWAYS:
-            bike = True
-        elif hw in BIKE_IF_ALLOWED:
-            bike = bike_yes
-        else:
-            bike = False
-
-    direction = 0
-    if bike:
-        ob = get("oneway:bicycle")
-        if ob is not None and (ob in _ONEWAY_NO or ob in _ONEWAY_FWD or ob in _ONEWAY_REV):
-            direction = 1 if ob in _ONEWAY_FWD else (-1 if ob in _ONEWAY_REV else 0)
-        elif (get("cycleway") or "").startswith("opposite"):
-            direction = 0
-        else:
-            ow = get("oneway")
-            if ow in _ONEWAY_FWD:
-                direction = 1
-            elif ow in _ONEWAY_REV:
-                direction = -1
-            elif ow in _ONEWAY_NO:
-                direction = 0
-            elif get("junction") in ("roundabout", "circular"):
-                direction = 1
-    return walk, bike, direction
-
-
-def _parse_categories(categories: Mapping[str, list[str]]) -> dict[str, list[tuple[str | None, str]]]:
-    """``{"cat": ["k=v", "k=*", "k", "!k=v"]}`` → ``{key: [(value or None, cat or "!cat"), ...]}``.
-
-    A filter starting with ``!`` is a veto: an object matching it is not in the category even when a
-    positive filter matches (``railway=station`` with ``station=subway`` is a metro station, not a
-    train station)."""
-    index: dict[str, list[tuple[str | None, str]]] = {}
-    for cat, filters in categories.items():
-        if isinstance(filters, str):
-            filters = [filters]
-        for f in filters:
-            f = str(f).strip()
-            neg = f.startswith("!")
-            key, sep, value = f.lstrip("!").partition("=")
-            if neg:
-                key, value = key.strip(), value.strip()
-                if not key:
-                    raise ValueError(f"bad OSM tag filter for category {cat!r}: {f!r} (want !key=value)")
-                index.setdefault(key, []).append((value if sep and value not in ("", "*") else None, "!" + cat))
-                continue
-            key, value = key.strip(), value.strip()
-            if not key:
-                raise ValueError(f"bad OSM tag filter for category {cat!r}: {f!r} (want key=value)")
-            index.setdefault(key, []).append((value if sep and value not in ("", "*") else None, cat))
-    return index
-
-
-def _match_categories(tags: Mapping[str, str], index: dict[str, list[tuple[str | None, str]]]) -> list[str]:
-    out: list[str] = []
-    vetoed: list[str] = []
-    get = tags.get
-    for key, rules in index.items():
-        v = get(key)
-        if v is None:
-            continue
-        values = [s.strip() for s in v.split(";")] if ";" in v else (v,)
-        for want, cat in rules:
-            if want is None or want in values:
-                if cat[0] == "!":
-                    vetoed.append(cat[1:])
-                elif cat not in out:
-                    out.append(cat)
-    return [c for c in out if c not in vetoed] if vetoed else out
-
-
-def _match_landuse(tags: Mapping[str, str]) -> tuple[str, str, bool] | None:
-    get = tags.get
-    for key, want, exclusion in LANDUSE_RULES:
-        v = get(key)
-        if v is not None and (want is None or v == want):
-            return key, v, exclusion
-    return None
-
-
-def _tags_json(tags: Any) -> str:
-    return json.dumps({t.k: t.v for t in tags}, sort_keys=True, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------------------------
 # file checks
 # --------------------------------------------------------------------------------------------
 
-def _sniff_format(path: Path) -> str:
+def sniff_format(path: Path) -> str:
     """Return the osmium format string for the file, or raise SourceError."""
     if not path.exists():
         raise SourceError(path, "file not found")
@@ -364,9 +216,6 @@ def _sniff_format(path: Path) -> str:
     raise SourceError(path, "not an OSM file (expected OSM PBF or OSM XML data)")
 
 
-# --------------------------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------------------------
 
 class _RelationFilter:
     """First-pass filter for osmium's area assembly: only relevant relations become areas."""
@@ -376,10 +225,10 @@ class _RelationFilter:
 
     def relation(self, r: Any) -> bool:  # True = drop
         tags = r.tags
-        return _match_landuse(tags) is None and not _match_categories(tags, self.cat_index)
+        return match_landuse(tags) is None and not match_categories(tags, self.cat_index)
 
 
-class _Collector:
+class Collector:
     def __init__(self, cat_index: dict[str, list[tuple[str | None, str]]]):
         import osmium.geom
 
@@ -417,9 +266,9 @@ class _Collector:
         loc = o.location
         if not loc.valid():
             return
-        if ent is not None and ent not in _ENTRANCE_IGNORE:
+        if ent is not None and ent not in ENTRANCE_IGNORE:
             self.entrances[o.id] = (0 if ent == "main" else 1, loc.x, loc.y)
-        cats = _match_categories(tags, self.cat_index)
+        cats = match_categories(tags, self.cat_index)
         if cats:
             self._add_poi(cats, tags, f"n{o.id}", 0, (loc.x, loc.y))
 
@@ -453,7 +302,7 @@ class _Collector:
                     self.way_walk.append(walk)
                     self.way_bike.append(bike)
                     self.way_oneway.append(direction != 0)
-        cats = _match_categories(tags, self.cat_index)
+        cats = match_categories(tags, self.cat_index)
         if cats:
             best = None
             xs, ys = [], []
@@ -475,9 +324,9 @@ class _Collector:
     # ---- areas (closed ways and multipolygon/boundary relations)
     def area(self, o: Any) -> None:
         tags = o.tags
-        lu = _match_landuse(tags)
+        lu = match_landuse(tags)
         from_way = o.from_way()
-        cats = [] if from_way else _match_categories(tags, self.cat_index)
+        cats = [] if from_way else match_categories(tags, self.cat_index)
         if lu is None and not cats:
             return
         try:
@@ -503,214 +352,11 @@ class _Collector:
             self.poi_wkb.append(geom)
             ref = len(self.poi_wkb) - 1
         name = tags.get("name")
-        tj = _tags_json(tags)
+        tj = tags_json(tags)
         for c in cats:
             self.poi_rows.append((c, name, oid, tj))
             self.poi_kind.append(kind)
             self.poi_ref.append(ref)
-
-
-def _project_fixed(xi: np.ndarray, yi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """osmium fixed-point lon/lat (1e-7 degrees) → RD New x, y."""
-    x, y = _transformer().transform(xi / 1e7, yi / 1e7)
-    return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
-
-
-def _project_geoms(geoms: np.ndarray) -> np.ndarray:
-    tr = _transformer()
-
-    def f(xy: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, f)
-
-
-def _build_graph(c: _Collector) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    refs = np.frombuffer(c.refs, dtype=np.int64) if len(c.refs) else np.zeros(0, np.int64)
-    xi = np.frombuffer(c.xi, dtype=np.int32).astype(np.int64) if len(c.xi) else np.zeros(0, np.int64)
-    yi = np.frombuffer(c.yi, dtype=np.int32).astype(np.int64) if len(c.yi) else np.zeros(0, np.int64)
-    way_len = np.asarray(c.way_len, dtype=np.int64)
-    n_ways = len(way_len)
-    way_of = np.repeat(np.arange(n_ways), way_len)
-
-    # drop consecutive duplicate node refs within a way
-    keep = np.ones(len(refs), dtype=bool)
-    if len(refs) > 1:
-        keep[1:] = ~((refs[1:] == refs[:-1]) & (way_of[1:] == way_of[:-1]))
-    refs, xi, yi, way_of = refs[keep], xi[keep], yi[keep], way_of[keep]
-    valid = (xi != _UNDEF) & (yi != _UNDEF)
-
-    n = len(refs)
-    if n < 2:
-        return _empty_nodes(), _empty_edges()
-    # a pair (i, i+1) is a street piece when both ends are in the same way and located
-    pair_ok = (way_of[1:] == way_of[:-1]) & valid[1:] & valid[:-1]
-
-    # intersection nodes: refs that occur at least twice among located way nodes
-    vrefs = refs[valid]
-    uniq, inv, counts = np.unique(vrefs, return_inverse=True, return_counts=True)
-    shared = np.zeros(n, dtype=bool)
-    shared[valid] = counts[inv] >= 2
-    # run ends: located node without a street piece on one side
-    left_ok = np.zeros(n, dtype=bool)
-    left_ok[1:] = pair_ok
-    right_ok = np.zeros(n, dtype=bool)
-    right_ok[:-1] = pair_ok
-    split = valid & (shared | ~left_ok | ~right_ok)
-
-    pidx = np.flatnonzero(pair_ok)              # pairs, by their first position i
-    if len(pidx) == 0:
-        return _empty_nodes(), _empty_edges()
-    # a new edge starts at pair i when node i is a split node
-    starts = split[pidx]
-    edge_of_pair = np.cumsum(starts) - 1
-    n_edges = int(edge_of_pair[-1]) + 1
-
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    x[valid], y[valid] = _project_fixed(xi[valid], yi[valid])
-    seg_len = np.hypot(x[pidx + 1] - x[pidx], y[pidx + 1] - y[pidx])
-    length = np.bincount(edge_of_pair, weights=seg_len, minlength=n_edges)
-
-    # an edge's pairs are contiguous in pidx (starts[0] is always True: see split above)
-    first_idx = np.flatnonzero(starts)
-    last_idx = np.append(first_idx[1:] - 1, len(pidx) - 1)
-    start_pos = pidx[first_idx]                  # position of u
-    end_pos = pidx[last_idx] + 1                 # position of v
-    npts = end_pos - start_pos + 1
-    offs = np.concatenate([[0], np.cumsum(npts)[:-1]])
-    pos = np.repeat(start_pos - offs, npts) + np.arange(int(npts.sum()))
-    geom = shapely.linestrings(np.column_stack([x[pos], y[pos]]),
-                               indices=np.repeat(np.arange(n_edges), npts))
-
-    w = way_of[start_pos]
-    edges = gpd.GeoDataFrame(
-        {
-            "u": refs[start_pos].astype(np.int64),
-            "v": refs[end_pos].astype(np.int64),
-            "length_m": length.astype(np.float64),
-            "highway": np.asarray(c.way_hw, dtype=object)[w],
-            "walk": np.asarray(c.way_walk, dtype=bool)[w],
-            "bike": np.asarray(c.way_bike, dtype=bool)[w],
-            "oneway_bike": np.asarray(c.way_oneway, dtype=bool)[w],
-            "osm_way_id": np.asarray(c.way_ids, dtype=np.int64)[w],
-        },
-        geometry=geom,
-        crs=CRS_RD,
-    )
-    # node table from the end positions
-    end_positions = np.concatenate([start_pos, end_pos])
-    node_ids = refs[end_positions]
-    _, first = np.unique(node_ids, return_index=True)
-    sel = end_positions[first]
-    nodes = pd.DataFrame({"node_id": refs[sel].astype(np.int64),
-                          "x": x[sel].astype(np.float64), "y": y[sel].astype(np.float64)})
-    return nodes, edges
-
-
-def _nodes_for_edges(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    used = np.union1d(edges["u"].to_numpy(), edges["v"].to_numpy())
-    return nodes[nodes["node_id"].isin(used)].reset_index(drop=True)
-
-
-def _empty_nodes() -> pd.DataFrame:
-    return pd.DataFrame({"node_id": pd.Series(dtype=np.int64), "x": pd.Series(dtype=np.float64),
-                         "y": pd.Series(dtype=np.float64)})
-
-
-def _empty_edges() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"u": pd.Series(dtype=np.int64), "v": pd.Series(dtype=np.int64),
-         "length_m": pd.Series(dtype=np.float64), "highway": pd.Series(dtype="str"),
-         "walk": pd.Series(dtype=bool), "bike": pd.Series(dtype=bool),
-         "oneway_bike": pd.Series(dtype=bool), "osm_way_id": pd.Series(dtype=np.int64)},
-        geometry=gpd.GeoSeries([], crs=CRS_RD), crs=CRS_RD)
-
-
-def _build_pois(c: _Collector) -> gpd.GeoDataFrame:
-    n = len(c.poi_rows)
-    cols = ["category", "name", "osm_id", "tags_json"]
-    if n == 0:
-        empty = {k: pd.Series(dtype="str") for k in cols}
-        empty["name"] = pd.Series(dtype=object)
-        return gpd.GeoDataFrame(empty,
-                                geometry=gpd.GeoSeries([], crs=CRS_RD), crs=CRS_RD)
-    kinds = np.asarray(c.poi_kind)
-    refs = np.asarray(c.poi_ref)
-    # points
-    pt_geoms = np.empty(0, dtype=object)
-    if c.poi_pt:
-        a = np.asarray(c.poi_pt, dtype=np.int64)
-        px, py = _project_fixed(a[:, 0], a[:, 1])
-        pt_geoms = shapely.points(px, py)
-    # ways: closed → polygon centroid, open → middle of the line
-    way_geoms = np.empty(len(c.poi_way_coords), dtype=object)
-    if c.poi_way_coords:
-        lens = np.array([len(xs) for xs, _, _ in c.poi_way_coords])
-        allx = np.concatenate([np.asarray(xs, dtype=np.int64) for xs, _, _ in c.poi_way_coords])
-        ally = np.concatenate([np.asarray(ys, dtype=np.int64) for _, ys, _ in c.poi_way_coords])
-        wx, wy = _project_fixed(allx, ally)
-        offs = np.concatenate([[0], np.cumsum(lens)])
-        for i, (_, _, closed) in enumerate(c.poi_way_coords):
-            cx, cy = wx[offs[i]:offs[i + 1]], wy[offs[i]:offs[i + 1]]
-            if len(cx) == 1:
-                way_geoms[i] = shapely.Point(cx[0], cy[0])
-                continue
-            if closed:
-                poly = shapely.make_valid(shapely.Polygon(np.column_stack([cx, cy])))
-                if not poly.is_empty and poly.area > 0:
-                    way_geoms[i] = poly.centroid
-                    continue
-            line = shapely.LineString(np.column_stack([cx, cy]))
-            way_geoms[i] = line.interpolate(0.5, normalized=True)
-    area_geoms = np.empty(0, dtype=object)
-    if c.poi_wkb:
-        polys = _project_geoms(shapely.from_wkb(c.poi_wkb))
-        area_geoms = shapely.centroid(shapely.make_valid(polys))
-    geoms = np.empty(n, dtype=object)
-    for k, src in ((0, pt_geoms), (1, way_geoms), (2, area_geoms)):
-        m = kinds == k
-        if m.any():
-            geoms[m] = src[refs[m]]
-    df = pd.DataFrame(c.poi_rows, columns=cols)
-    df["name"] = df["name"].astype(object).where(df["name"].notna(), None)
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=CRS_RD)
-    return gdf[~gdf.geometry.is_empty & gdf.geometry.notna()].reset_index(drop=True)
-
-
-def _polygonal(g: Any) -> Any:
-    """Keep the polygonal part of a made-valid geometry (drop stray lines/points)."""
-    if g is None or g.is_empty:
-        return None
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    parts = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return None
-    u = shapely.union_all(parts)
-    return u if u.geom_type in ("Polygon", "MultiPolygon") else None
-
-
-def _build_landuse(c: _Collector) -> gpd.GeoDataFrame:
-    cols = ["osm_id", "key", "value", "exclusion"]
-    if not c.lu_rows:
-        empty = {k: pd.Series(dtype="str") for k in cols[:3]}
-        empty["exclusion"] = pd.Series(dtype=bool)
-        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=CRS_RD), crs=CRS_RD)
-    geoms = _project_geoms(shapely.from_wkb(c.lu_wkb))
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        geoms[bad] = [_polygonal(g) for g in shapely.make_valid(geoms[bad])]
-    # one geometry type for the loader (core.landuse is MultiPolygon): promote plain polygons
-    single = shapely.get_type_id(geoms) == 3
-    if single.any():
-        geoms[single] = [shapely.MultiPolygon([g]) for g in geoms[single]]
-    df = pd.DataFrame(c.lu_rows, columns=cols)
-    df["exclusion"] = df["exclusion"].astype(bool)
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs=CRS_RD)
-    keep = gdf.geometry.notna() & ~gdf.geometry.is_empty
-    return gdf[keep].reset_index(drop=True)
 
 
 def read_osm(
@@ -731,12 +377,12 @@ def read_osm(
     import osmium.filter
 
     p = Path(path)
-    fmt = _sniff_format(p)
-    cat_index = _parse_categories(DEFAULT_CATEGORIES if categories is None else categories)
+    fmt = sniff_format(p)
+    cat_index = parse_categories(DEFAULT_CATEGORIES if categories is None else categories)
     cat_keys = list(cat_index)
     lu_keys = sorted({k for k, _, _ in LANDUSE_RULES})
 
-    col = _Collector(cat_index)
+    col = Collector(cat_index)
     NODE, WAY, AREA = osmium.osm.NODE, osmium.osm.WAY, osmium.osm.AREA
     try:
         fp = (
@@ -767,9 +413,9 @@ def read_osm(
             f"no streets found ({col.n_highway_ways} highway ways, none walkable or bikeable)"
         raise SourceError(p, what)
 
-    nodes, edges = _build_graph(col)
+    nodes, edges = graph_frames(col)
     xi = np.frombuffer(col.xi, dtype=np.int32)
-    n_missing = int(np.count_nonzero(xi == _UNDEF))
+    n_missing = int(np.count_nonzero(xi == UNDEF))
     negative = bool(len(col.refs)) and int(np.frombuffer(col.refs, dtype=np.int64).min()) < 0
     if edges.empty:
         hint = " (negative node ids, as in unsaved JOSM edits, are not supported)" if negative else ""
@@ -778,8 +424,8 @@ def read_osm(
         log.warning("%s: %d street way nodes have no location in the file (incomplete extract%s); "
                     "ways are split around them", p, n_missing,
                     " or negative node ids" if negative else "")
-    pois = _build_pois(col)
-    landuse = _build_landuse(col)
+    pois = poi_frame(col)
+    landuse = landuse_frame(col)
     if col.n_area_errors:
         log.info("%s: %d areas could not be assembled and were skipped", p, col.n_area_errors)
 
@@ -790,7 +436,7 @@ def read_osm(
         edges = edges[shapely.intersects(mask, edges.geometry.values)].reset_index(drop=True)
         if edges.empty:
             raise SourceError(p, "no streets found inside the requested area")
-        nodes = _nodes_for_edges(nodes, edges)
+        nodes = nodes_for_edges(nodes, edges)
         pois = pois[shapely.intersects(mask, pois.geometry.values)].reset_index(drop=True)
         landuse = landuse[shapely.intersects(mask, landuse.geometry.values)].reset_index(drop=True)
         dropped = {k: n - m for (k, n), m in zip(read.items(), (len(edges), len(pois), len(landuse))) if n - m}

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 
-from ..db.guards import RD_DOMAIN, LoadPolicy, describe_extent, extent_text
-from ..db.load import file_sha256
-from ..errors import SourceError
+from plekzoeker.db import ledger
+from plekzoeker.db.guards import RD_DOMAIN, LoadPolicy, describe_extent, extent_text
+from plekzoeker.errors import SourceError
 
 RASTER_KIND = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
@@ -71,15 +71,7 @@ def register_raster(engine: sa.Engine, kind: str, path: str | Path, policy: Load
     if not RASTER_KIND.match(kind):
         raise SourceError(path, f"raster kind {kind!r} must be lower-case letters, digits and _")
     crs = check_raster(path, policy)
-    sha, _ = file_sha256(path)
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO meta.raster (kind, path, sha256, crs) VALUES (:k, :p, :s, :c) "
-            "ON CONFLICT (kind) DO UPDATE SET path = EXCLUDED.path, sha256 = EXCLUDED.sha256, crs = EXCLUDED.crs, "
-            "registered_at = now()"), {"k": kind, "p": str(Path(path).resolve()), "s": sha, "c": crs})
+    sha, _ = ledger.file_sha256(path)
+    ledger.record_raster(engine, kind, path, sha, crs)
     return {"kind": kind, "path": str(path), "crs": crs, "sha256": sha}
 
-
-def registered_rasters(engine: sa.Engine) -> dict[str, str]:
-    with engine.connect() as conn:
-        return {r.kind: r.path for r in conn.execute(sa.text("SELECT kind, path FROM meta.raster"))}

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ..db.guards import LoadPolicy
-from ..db.load import LoadStats, TableSpec, load_input
-from ..errors import SourceError
+from plekzoeker.db.guards import LoadPolicy
+from plekzoeker.db.load import LoadStats, TableSpec, load_input
+from plekzoeker.errors import SourceError
 
 ADDRESS = ["verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging"]
 SCHEMAS: dict[str, dict] = {  # required columns besides the key; value columns kept in core.signal.value

@@ -28,6 +28,7 @@ def detect_and_score(engine, config_path, day=None, reset: bool = False):
 
     ``reset``: empty every data table first. ``day``: the detection date (first_seen)."""
     import sqlalchemy as sa
+
     from plekzoeker.pipelines import stages
     from plekzoeker.scoring.detect import run_detect
     from plekzoeker.scoring.run import run_score

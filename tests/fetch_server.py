@@ -188,7 +188,7 @@ class FetchServer:
     def count(self, prefix: str) -> int:
         return sum(1 for _m, p in self.log if p.startswith(prefix))
 
-    def start(self) -> "FetchServer":
+    def start(self) -> FetchServer:
         self.thread.start()
         return self
 

@@ -17,8 +17,8 @@ all walkable, all but 103 (footway) bikeable; oneway for bikes: 101 and 107.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from xml.sax.saxutils import quoteattr
 
 Nodes = dict[int, tuple[float, float, dict[str, str]]]          # id -> (lon, lat, tags)

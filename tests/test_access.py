@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plekzoeker.scoring.access import (ACCESS_COLUMNS, BEYOND_CAP, NO_POI, NO_POI_SNAP, NO_SNAP, access_table,
-                                       build_graph, nearest_distances, snap)
+from plekzoeker.scoring.access import ACCESS_COLUMNS, BEYOND_CAP, NO_POI, NO_POI_SNAP, NO_SNAP, access_table, build_graph, nearest_distances, snap
 from plekzoeker.scoring.graph_gen import grid_graph
 
 A, B, C, D, E, F, G, H = 1, 2, 3, 4, 5, 6, 7, 8
@@ -337,8 +336,9 @@ def test_count_within_methods_match_brute_force(monkeypatch, method, mode, direc
     discs or both, or the local searches) against all-pairs Dijkstra on random grids: dense POIs (several
     within the radius, POIs sharing a node, POIs whose own node is nearer another POI), edges
     shorter than the straight line (seed 4), counts exact and distances equal."""
-    from plekzoeker.scoring import access
     from scipy.sparse.csgraph import dijkstra
+
+    from plekzoeker.scoring import access
 
     monkeypatch.setattr(access, "COUNT_METHOD", method)
     rng = np.random.default_rng(seed)

@@ -8,9 +8,9 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
+from db_helpers import record
 from shapely.geometry import Point
 
-from db_helpers import record
 from plekzoeker.sources.bag import load_bag
 from plekzoeker.sources.signals import load_signal
 

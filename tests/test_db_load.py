@@ -13,7 +13,6 @@ from plekzoeker.errors import SourceError
 from plekzoeker.sources.bag import PAND
 from plekzoeker.sources.signals import load_signal
 
-
 NL = (150_000, 450_000)  # somewhere in the Netherlands: the loader's extent guard refuses (0, 0) in RD New
 
 

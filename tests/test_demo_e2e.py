@@ -3,12 +3,11 @@ import json
 from pathlib import Path
 
 import pytest
-from db_helpers import detect_and_score
 import sqlalchemy as sa
+from db_helpers import detect_and_score
+from geojson_checks import check_rfc7946
 
 from plekzoeker.outputs.publish import publish
-
-from geojson_checks import check_rfc7946
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-
 from fetch_server import FetchServer
+
 from plekzoeker.errors import ConfigError, FetchError
 from plekzoeker.settings import load_config
 from plekzoeker.sources.fetch import pdok_download
@@ -62,10 +62,10 @@ def test_fetch_municipality_writes_cache_manifest_and_config(cfg, server, tmp_pa
     assert man["osm"]["licence"] == "ODbL 1.0" and man["bgt"]["licence"] == "CC0 1.0"
     assert man["brk"]["licence"] == "CC BY 4.0"
     # BAG: the real Doesburg units, paged one per page, as a bag-light GeoPackage the reader takes
+    import pandas as pd
+
     from plekzoeker.area import Area
     from plekzoeker.sources.bag_read import read_bag_pand, read_bag_verblijfsobject
-
-    import pandas as pd
 
     panden = pd.concat(read_bag_pand(folder / "bag.gpkg", area=Area(municipality="0221")))   # Doesburg's ids
     vbos = pd.concat(read_bag_verblijfsobject(folder / "bag.gpkg", area=Area(municipality="0221")))
@@ -133,9 +133,8 @@ def test_large_area_is_tiled_and_merged(cfg, server):
     meets = sum(1 for j in list(server.jobs.values())[n0:] if j["api"] == "brk" and j["meets"])
     assert len(parcels) == meets * len(real) and meets >= 1   # duplicates across tiles: the loader drops them
     # OSM: the Delft street network arrived through osmnx's queries as OSM XML the reader takes
-    from plekzoeker.sources.osm_read import read_osm
-
     from plekzoeker.area import Area
+    from plekzoeker.sources.osm_read import read_osm
 
     osm = read_osm(folder / "osm.osm")
     ref = read_osm(DATA / "osm" / "tudelft.osm.pbf", area=Area(bbox=tuple(map(float, SITES_BBOX.split(",")))))

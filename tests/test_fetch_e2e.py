@@ -13,8 +13,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 from fetch_server import FetchServer
+
 from plekzoeker.settings import load_config
 
 DATA = Path(__file__).parent / "data"
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.prefect
 
 def test_fetch_then_nightly_publishes_real_parcels(engine, prefect_server, tmp_path):
     from db_helpers import TRUNCATE
+
     from plekzoeker.pipelines.flows import nightly
     from plekzoeker.sources.bgt_read import read_bgt
     from plekzoeker.sources.brk_read import read_perceel

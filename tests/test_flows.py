@@ -1,9 +1,9 @@
 """The nightly Prefect flow on the demo town: runs, is incremental, and never interleaves."""
 import pytest
 import sqlalchemy as sa
-from plekzoeker.pipelines import stages
 
 from plekzoeker.errors import PlekzoekerError
+from plekzoeker.pipelines import stages
 
 pytestmark = pytest.mark.prefect
 
@@ -51,10 +51,10 @@ def test_task_runs_are_named_for_what_they_do_and_the_run_leaves_a_summary(night
 
 
 def test_retries_only_what_a_retry_can_fix():
-    from plekzoeker.pipelines.flows import RETRY, retry_transient
     from prefect.states import Failed
 
     from plekzoeker.errors import ConfigError, DatabaseError, SourceError
+    from plekzoeker.pipelines.flows import RETRY, retry_transient
 
     assert RETRY["retries"] >= 2 and RETRY["retry_delay_seconds"] == sorted(RETRY["retry_delay_seconds"])
     assert retry_transient(None, None, Failed(data=DatabaseError("server closed the connection")))

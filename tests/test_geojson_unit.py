@@ -3,12 +3,11 @@ import json
 
 import geopandas as gpd
 import pytest
+from geojson_checks import check_rfc7946
 from shapely.geometry import Polygon, box
 
 from plekzoeker.outputs.geojson import write_geojson_files, write_json_atomic
 from plekzoeker.outputs.publish import _swap_symlink
-
-from geojson_checks import check_rfc7946
 
 
 def frame():

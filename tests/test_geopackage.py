@@ -12,6 +12,7 @@ import pyogrio
 import pytest
 import sqlalchemy as sa
 from db_helpers import detect_and_score
+
 from plekzoeker.outputs.geopackage import STYLE_COLUMNS
 from plekzoeker.outputs.publish import publish
 from plekzoeker.outputs.qgis_style import graduated_qml

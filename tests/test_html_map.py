@@ -17,10 +17,11 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from chrome_driver import Chrome, needs_chrome
+from shapely.geometry import box
+
 from plekzoeker.outputs import html_map
 from plekzoeker.outputs.geojson import write_geojson_files
 from plekzoeker.outputs.qgis_style import CLASSES
-from shapely.geometry import box
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HOSTILE = 'Kerkstraat 1 <img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script>'
@@ -136,6 +137,7 @@ def test_demo_town_publish_map(chrome, db, demo_dir, tmp_path):
     import datetime as dt
 
     from db_helpers import detect_and_score
+
     from plekzoeker.outputs.publish import publish
 
     cfg, run_id, _ = detect_and_score(db, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2))
@@ -197,6 +199,7 @@ def demo_publish(engine, demo_dir, tmp_path_factory):
     import datetime as dt
 
     from db_helpers import detect_and_score
+
     from plekzoeker.outputs.publish import publish
 
     cfg, run_id, _ = detect_and_score(engine, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2), reset=True)
@@ -274,13 +277,13 @@ def test_demo_map_context_list_filters_and_click_to_zoom(chrome, demo_publish):
     assert state["zoomed"] == target["candidate_key"] and state["selected"] == target["candidate_key"]
     assert target["label"] in state["popup"] and "why" in state["popup"] and target["why"] in state["popup"]
     # the candidate fills the middle of the map now
-    box = chrome.eval(f"""(function() {{
+    box = chrome.eval("""(function() {
         var m = document.getElementById('map').getBoundingClientRect();
         var p = Array.from(document.querySelectorAll('path.pz-area')).map(e => e.getBoundingClientRect())
             .filter(r => r.width > 0);
-        return {{mw: m.width, mx: m.left + m.width / 2, my: m.top + m.height / 2,
-                 big: p.filter(r => r.width > m.width * 0.15 || r.height > m.height * 0.15).length}};
-    }})()""")
+        return {mw: m.width, mx: m.left + m.width / 2, my: m.top + m.height / 2,
+                 big: p.filter(r => r.width > m.width * 0.15 || r.height > m.height * 0.15).length};
+    })()""")
     assert box["big"] >= 1, box
     chrome.screenshot(ARTIFACTS / "map_demo_zoomed.png")
     assert chrome.problems() == []
@@ -324,6 +327,7 @@ def test_context_is_bounded_to_the_best_candidates_and_the_budget(engine, demo_p
     import geopandas as gpd
     import shapely
     import sqlalchemy as sa
+
     from plekzoeker.outputs.context import ContextOptions, context_layers
 
     with engine.connect() as conn:
@@ -389,6 +393,7 @@ def test_demo_publish_above_the_limit_is_paged(chrome, db, demo_dir, tmp_path):
     import datetime as dt
 
     from db_helpers import detect_and_score
+
     from plekzoeker.outputs.publish import publish
 
     cfg, run_id, _ = detect_and_score(db, demo_dir / "demo.yaml", day=dt.date(2026, 3, 2))

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import csv
-import json
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
-from plekzoeker.outputs import changes as chg
-from plekzoeker.outputs import outreach
-from plekzoeker.outputs.outreach import ListOptions, OutreachError
 from typer.testing import CliRunner
 
-from plekzoeker.errors import ConfigError
+from plekzoeker.errors import ConfigError, OutreachError
+from plekzoeker.outputs import changes as chg
+from plekzoeker.outputs import outreach
+from plekzoeker.outputs.outreach import ListOptions
 
 WEIGHTS = {"stop": 2.0, "supermarket": 1.5, "gp": 1.0, "vacancy_confidence": 2.0, "area": 1.0, "noise": 1.0}
 

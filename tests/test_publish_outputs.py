@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
+
 from plekzoeker.outputs.publish import evidence_summary, publish
 from plekzoeker.pipelines import stages
 from plekzoeker.scoring.detect import run_detect
 from plekzoeker.scoring.run import run_score
-
 from plekzoeker.settings import load_config
 
 DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from db_helpers import detect_and_score
-from plekzoeker.outputs.publish import publish
 
+from plekzoeker.outputs.publish import publish
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "qgis_check.py"

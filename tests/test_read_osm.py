@@ -11,9 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Transformer
-from shapely.geometry import Point, Polygon, box
-
 from osm_fixtures import (
     EXPECTED_EDGES,
     EXPECTED_GRAPH_NODES,
@@ -21,6 +18,9 @@ from osm_fixtures import (
     write_osm_pbf,
     write_osm_xml,
 )
+from pyproj import Transformer
+from shapely.geometry import Point, Polygon, box
+
 from plekzoeker.area import Area
 from plekzoeker.errors import SourceError
 from plekzoeker.sources.osm_read import DEFAULT_CATEGORIES, OsmData, classify_way, read_osm

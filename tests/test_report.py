@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import shapely
+from chrome_driver import Chrome, needs_chrome
 from db_helpers import detect_and_score
+from test_html_map import ARTIFACTS
+
 from plekzoeker.outputs.publish import publish
 from plekzoeker.outputs.report import svg_map
-from chrome_driver import Chrome, needs_chrome
-from test_html_map import ARTIFACTS
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 from plekzoeker.scoring.access import access_table, build_graph
 from plekzoeker.scoring.graph_gen import grid_graph
 from plekzoeker.scoring.partition import (
@@ -104,6 +105,7 @@ def snapshot(engine) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def single_and_scaled(engine, demo_dir, prefect_server, tmp_path_factory):
     from db_helpers import TRUNCATE
+
     from plekzoeker.pipelines.flows import nightly
 
     with engine.begin() as conn:

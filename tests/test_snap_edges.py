@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from plekzoeker.scoring.access import build_graph, nearest_distances, snap_to_edges, access_table
+from plekzoeker.scoring.access import access_table, build_graph, nearest_distances, snap_to_edges
 from plekzoeker.settings import load_config
 from plekzoeker.sources.osm import categories_from_config
 from plekzoeker.sources.osm_read import read_osm

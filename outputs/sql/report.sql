@@ -1,12 +1,3 @@
--- name: coverage
--- The latest successful load of every input kind, and the registered rasters: what the report's
--- candidates were found with (an input that is missing here was not used, so its signal is unknown).
-SELECT kind, path, loaded_at, rows_out, rows_rejected
-FROM (SELECT DISTINCT ON (kind) kind, path, loaded_at, rows_out, rows_rejected
-      FROM meta.input WHERE status = 'done' ORDER BY kind, input_id DESC) i
-UNION ALL
-SELECT 'raster:' || kind, path, registered_at, NULL, NULL FROM meta.raster
-ORDER BY kind;
 -- name: surroundings
 -- Buildings and streets within :r metres of one candidate (RD New), simplified, for its small map.
 SELECT 'building' AS what, ST_AsBinary(ST_SimplifyPreserveTopology(p.geom, 0.5)) AS wkb

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DatabaseError
+from plekzoeker.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,8 @@ class Cluster:
         """Stop the server; returns False when it was not running."""
         if not self.is_running():
             return False
-        res = subprocess.run(self._as_user([str(pg_bindir() / "pg_ctl"), "stop", "-D", str(self.datadir), "-m", mode, "-w"]), capture_output=True, text=True)
+        res = subprocess.run(self._as_user([str(pg_bindir() / "pg_ctl"), "stop", "-D", str(self.datadir), "-m", mode, "-w"]),
+                             capture_output=True, text=True)
         if res.returncode != 0:
             raise DatabaseError(f"could not stop PostgreSQL: {res.stderr.strip()}")
         return True

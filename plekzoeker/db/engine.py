@@ -8,8 +8,9 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from ..errors import DatabaseError
-from ..settings import get_settings
+from plekzoeker.errors import DatabaseError
+from plekzoeker.settings import get_settings
+
 from .cluster import Cluster
 
 log = logging.getLogger(__name__)

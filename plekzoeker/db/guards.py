@@ -34,19 +34,19 @@ certainty for all practical purposes, at a fixed cost however large the table.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from ..area import Area
-from ..errors import SourceError
+from plekzoeker.area import Area
+from plekzoeker.db import ledger
+from plekzoeker.db.sqlfile import named_statements
+from plekzoeker.errors import SourceError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .load import LoadStats, TableSpec
+    from plekzoeker.db.tables import LoadStats, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class LoadPolicy:
     area: Area | None = None
 
     @classmethod
-    def from_config(cls, cfg: dict, allow_shrink: bool | None = None) -> "LoadPolicy":
+    def from_config(cls, cfg: dict, allow_shrink: bool | None = None) -> LoadPolicy:
         """The policy of a config (validated by settings.validate_config); ``allow_shrink`` overrides its key."""
         ing = cfg.get("ingest") or {}
         keys = ("allow_shrink", "max_shrink", "shrink_min_rows", "growth_warn_factor", "max_implausible_share",
@@ -76,15 +76,12 @@ class LoadPolicy:
         policy = cls(**{k: ing[k] for k in keys if ing.get(k) is not None})
         return replace(policy, allow_shrink=True) if allow_shrink else policy
 
-    def for_area(self, area: Area | None) -> "LoadPolicy":
+    def for_area(self, area: Area | None) -> LoadPolicy:
         return replace(self, area=area if area is not None and not area.is_empty else None)
 
 
-@cache
 def _statements() -> dict[str, str]:
-    text = SQL_FILE.read_text()
-    parts = re.split(r"^-- name: (\w+)\n", text, flags=re.M)
-    return {name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2])}
+    return named_statements(SQL_FILE)
 
 
 def _stmt(name: str, **parts: sql.Composable) -> sql.Composed:
@@ -129,16 +126,11 @@ def _area_box(policy: LoadPolicy) -> tuple[float, float, float, float] | None:
     return tuple(mask.bounds) if mask is not None and not mask.is_empty else None
 
 
-def _reject(cur, staging: sql.Composed, spec: "TableSpec", tag: int, cond: sql.Composable, reason: str) -> int:
-    ref = sql.SQL("{}::text").format(sql.Identifier(spec.id_column)) if spec.id_column else sql.SQL("NULL")
-    cur.execute(sql.SQL("INSERT INTO meta.reject (input_id, row_ref, reason, raw) SELECT %s, {ref}, %s, "
-                        "(to_jsonb(t) - %s::text[])::text FROM {t} t WHERE {c}").format(ref=ref, t=staging, c=cond),
-                (tag, f"{spec.table}: {reason}", list(spec.private)))
-    cur.execute(sql.SQL("DELETE FROM {t} WHERE {c}").format(t=staging, c=cond))
-    return cur.rowcount
+def _reject(cur, staging: sql.Composed, spec: TableSpec, tag: int, cond: sql.Composable, reason: str) -> int:
+    return ledger.reject_rows(cur, staging, spec.id_column, tag, f"{spec.table}: {reason}", spec.private, cond)
 
 
-def _row_checks(spec: "TableSpec", policy: LoadPolicy) -> list[tuple[str, sql.Composable, str, bool]]:
+def _row_checks(spec: TableSpec, policy: LoadPolicy) -> list[tuple[str, sql.Composable, str, bool]]:
     """(name, SQL condition true for a failing row, reason, geometric) in the order they are judged."""
     checks: list[tuple[str, sql.Composable, str, bool]] = []
     if spec.geometry and spec.extent:
@@ -164,7 +156,7 @@ def _row_checks(spec: "TableSpec", policy: LoadPolicy) -> list[tuple[str, sql.Co
     return checks
 
 
-def guard_rows(cur, staging: sql.Composed, spec: "TableSpec", tag: int, stats: "LoadStats", policy: LoadPolicy,
+def guard_rows(cur, staging: sql.Composed, spec: TableSpec, tag: int, stats: LoadStats, policy: LoadPolicy,
                path: str | Path) -> None:
     """Checks 1-3 on a validated staging table: reject failing rows, or refuse the file (SourceError)."""
     checks = _row_checks(spec, policy)
@@ -173,12 +165,12 @@ def guard_rows(cur, staging: sql.Composed, spec: "TableSpec", tag: int, stats: "
         counts = sql.SQL(", ").join(sql.SQL("count(*) FILTER (WHERE {})").format(c) for _, c, _, _ in checks)
         cur.execute(sql.SQL("SELECT count(*), {} FROM {}").format(counts, staging))
         total, *hits = cur.fetchone()
-        for (name, cond, reason, geometric), hit in zip(checks, hits):
+        for (_name, cond, reason, geometric), hit in zip(checks, hits):
             if not hit:
                 continue
             if hit > policy.max_implausible_share * total:
                 raise SourceError(path, _refusal(cur, staging, spec, cond, reason, geometric, hit, total, policy))
-        for (name, cond, reason, geometric), hit in zip(checks, hits):
+        for (_name, cond, reason, geometric), hit in zip(checks, hits):
             if not hit:
                 continue
             if geometric and spec.extent == "warn":
@@ -231,7 +223,7 @@ def _guard_duplicates(cur, staging, spec, kept: int, policy, path) -> None:
                                 f"their geometry with another row: a broken export; nothing was changed")
 
 
-def _scope(spec: "TableSpec", policy: LoadPolicy, partition: str | None) -> tuple[sql.Composable, str]:
+def _scope(spec: TableSpec, policy: LoadPolicy, partition: str | None) -> tuple[sql.Composable, str]:
     """The rows of a table the shrink guard compares (the load's area / partition), and its name."""
     conds: list[sql.Composable] = []
     names: list[str] = []
@@ -250,7 +242,7 @@ def _scope(spec: "TableSpec", policy: LoadPolicy, partition: str | None) -> tupl
     return cond, (" in " + ", ".join(names)) if names else ""
 
 
-def guard_shrink(cur, staging: sql.Composed, spec: "TableSpec", policy: LoadPolicy, path: str | Path,
+def guard_shrink(cur, staging: sql.Composed, spec: TableSpec, policy: LoadPolicy, path: str | Path,
                  partition: str | None) -> None:
     """Check 4: refuse a load that would remove more than ``max_shrink`` of the current rows."""
     if not spec.shrink_guard:

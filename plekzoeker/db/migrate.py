@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from ..errors import DatabaseError
+from plekzoeker.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 7_262_001
@@ -54,3 +54,18 @@ def current_revision(engine: sa.Engine) -> str | None:
             return conn.execute(sa.text("SELECT version_num FROM meta.alembic_version")).scalar()
         except sa.exc.ProgrammingError:
             return None
+
+
+_MIGRATED: set[str] = set()
+
+
+def engine_ready() -> sa.Engine:
+    """The engine, with the schema migrated to the latest revision (checked once per process and database)."""
+    from plekzoeker.db.engine import get_engine
+
+    engine = get_engine()
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _MIGRATED:
+        migrate(engine)
+        _MIGRATED.add(url)
+    return engine

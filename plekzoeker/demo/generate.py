@@ -49,9 +49,9 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -71,7 +71,7 @@ ORIGIN_X, ORIGIN_Y = 150900, 440900  # RD New of the south-west corner of cell (
 TILE = 400                          # cell size (m)
 CRS = "EPSG:28992"
 REFERENCE_DATE = dt.date(2025, 6, 1)  # the "today" of the demo data (fixed, for determinism)
-OSM_TIMESTAMP = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+OSM_TIMESTAMP = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)
 KAD_GEMEENTE = "DMD00"
 RDF = "http://bag.basisregistraties.overheid.nl/bag/id/{kind}/{id}"
 EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -265,7 +265,7 @@ class Tile:
     def area(self, ring: list[tuple[float, float]], tags: dict) -> None:
         self.areas.append(([(float(x), float(y)) for x, y in ring], dict(tags)))
 
-    def freeze(self) -> "Frozen":
+    def freeze(self) -> Frozen:
         return Frozen.build(self)
 
 
@@ -322,7 +322,7 @@ class Frozen:
     parcel_geom: np.ndarray
 
     @classmethod
-    def build(cls, t: Tile) -> "Frozen":
+    def build(cls, t: Tile) -> Frozen:
         npand, nvbo = len(t.pand_geom), len(t.vbo_pand)
         vbo_pand = np.asarray(t.vbo_pand, dtype=np.int64)
         area = np.asarray(t.vbo_area, dtype=np.int64)
@@ -1676,7 +1676,7 @@ def poi_counts(osm: OsmCollector) -> dict[str, int]:
     for cat, rules in DEFAULT_CATEGORIES.items():
         n = 0
         for tags in objs:
-            def hit(r):
+            def hit(r, tags=tags):
                 k, v = r.lstrip("!").split("=", 1)
                 return v in (tags.get(k) or "").split(";")
             if any(hit(r) for r in rules if r[0] != "!") and not any(hit(r) for r in rules if r[0] == "!"):

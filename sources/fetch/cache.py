@@ -23,7 +23,7 @@ MANIFEST = "manifest.json"
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Manifest:
     data: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path) -> "Manifest":
+    def load(cls, folder: Path) -> Manifest:
         p = Path(folder) / MANIFEST
         try:
             data = json.loads(p.read_text())
@@ -54,7 +54,7 @@ class Manifest:
         try:
             if p.stat().st_size != e["size"] or sha256_file(p) != e["sha256"]:
                 return False
-            age = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(e["fetched_at"])).total_seconds()
+            age = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(e["fetched_at"])).total_seconds()
         except (OSError, KeyError, ValueError):
             return False
         return age <= max_age_s
@@ -71,18 +71,3 @@ class Manifest:
 
     def save(self) -> None:
         write_atomic(self.folder / MANIFEST, json.dumps(self.data, indent=2, ensure_ascii=False).encode())
-
-
-def licences(manifest_path: str | Path | None) -> list[dict]:
-    """``[{dataset, licence, attribution, url, fetched_at}]`` from a manifest (for summary.json); [] without one."""
-    if not manifest_path:
-        return []
-    try:
-        data = json.loads(Path(manifest_path).read_text())
-    except (OSError, ValueError):
-        return []
-    out = []
-    for name, e in sorted((data.get("datasets") or {}).items()):
-        if isinstance(e, dict):
-            out.append({"dataset": name, **{k: e.get(k) for k in ("licence", "attribution", "url", "fetched_at", "sha256")}})
-    return out

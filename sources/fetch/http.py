@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import FetchError
+from plekzoeker.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class HttpPolicy:
     max_backoff_s: float = 60.0
 
     @classmethod
-    def from_config(cls, fetch_cfg: dict) -> "HttpPolicy":
+    def from_config(cls, fetch_cfg: dict) -> HttpPolicy:
         return cls(timeout_s=float(fetch_cfg["timeout_s"]), retries=int(fetch_cfg["retries"]),
                    backoff_s=float(fetch_cfg["backoff_s"]), max_backoff_s=float(fetch_cfg["max_backoff_s"]))
 
@@ -164,7 +164,7 @@ class Http:
                 raise _Retryable(f"HTTP {status} from {host_of(url)}{detail}",
                                  retry_after_s(exc.headers.get("Retry-After"))) from None
             raise FetchError(f"{host_of(url)} refused the request: HTTP {status}{detail} ({method} {_short_url(url)})") from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             raise _Retryable(_reason(exc), unreachable=True) from None
 
     def request(self, method: str, url: str, *, what: str, json_body: Any = None, data: bytes | None = None,
@@ -181,7 +181,7 @@ class Http:
             with resp:
                 try:
                     body = resp.read()
-                except (socket.timeout, TimeoutError) as exc:
+                except TimeoutError as exc:
                     raise _Retryable(f"{host_of(url)} stalled while sending ({_reason(exc)})") from None
                 except (OSError, http_incomplete()) as exc:
                     raise _Retryable(f"{host_of(url)} broke off the response ({_reason(exc)})") from None
@@ -212,7 +212,7 @@ class Http:
                     while True:
                         try:
                             chunk = resp.read(CHUNK)
-                        except (socket.timeout, TimeoutError) as exc:
+                        except TimeoutError as exc:
                             raise _Retryable(f"{host_of(url)} stalled after {size:,} bytes ({_reason(exc)})") from None
                         except (OSError, http_incomplete()) as exc:
                             raise _Retryable(f"download from {host_of(url)} broke off after {size:,} bytes "

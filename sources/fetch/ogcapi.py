@@ -45,7 +45,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ...errors import FetchError
+from plekzoeker.errors import FetchError
+
 from .http import Http, host_of
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ def cut_bag_gpkg(src: Path, polygon: BaseGeometry, dest: Path) -> dict:
     """A bbox read of a local national ``bag-light.gpkg`` (``--bag-gpkg``), kept where it meets the polygon."""
     import pyogrio
 
-    from ...errors import SourceError
+    from plekzoeker.errors import SourceError
 
     src = Path(src)
     if not src.exists():

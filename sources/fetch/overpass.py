@@ -22,7 +22,7 @@ send, polygon subdivision by ``settings.max_query_area_size`` included):
 
 The answers are merged by (type, id) and written sorted — nodes, then ways, then relations, each
 by id — as OSM XML 0.6 (the order ``osm_read`` needs for entrances and osmium needs for areas).
-The file is written to a part file, re-read by ``osm_read._sniff_format`` and renamed.
+The file is written to a part file, re-read by ``osm_read.sniff_format`` and renamed.
 
 osmnx re-sends a request itself after a 429/504 (pausing 55 s); other failures (connection
 errors, timeouts, other HTTP errors, a body that is not JSON) raise in osmnx and are retried here
@@ -41,7 +41,8 @@ from xml.sax.saxutils import quoteattr
 
 from shapely.geometry.base import BaseGeometry
 
-from ...errors import FetchError
+from plekzoeker.errors import FetchError
+
 from .http import HttpPolicy, host_of
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ ATTRIBUTION = "© OpenStreetMap contributors (https://www.openstreetmap.org/copy
 
 def feature_tags(categories: dict[str, list[str]]) -> dict[str, bool | list[str]]:
     """The osmnx ``tags`` dict: category tags, land-use rules and entrances (``key=*`` → True)."""
-    from ..osm_read import LANDUSE_RULES
+    from plekzoeker.sources.osm_read import LANDUSE_RULES
 
     tags: dict[str, bool | list[str]] = {"entrance": True}
 
@@ -218,10 +219,10 @@ def cut_pbf(src: Path, polygon_wgs84: BaseGeometry, dest: Path) -> dict:
     import osmium
     import shapely
 
-    from ..osm_read import _sniff_format
-    from ...errors import SourceError
+    from plekzoeker.errors import SourceError
+    from plekzoeker.sources.osm_read import sniff_format
 
-    _sniff_format(Path(src))
+    sniff_format(Path(src))
     shapely.prepare(polygon_wgs84)
     inside: set[int] = set()
     way_ids: set[int] = set()

@@ -43,7 +43,8 @@ import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from ...errors import FetchError
+from plekzoeker.errors import FetchError
+
 from .http import FileInfo, Http, host_of
 
 log = logging.getLogger(__name__)
@@ -170,8 +171,8 @@ def _split_gml(data: bytes) -> tuple[bytes, bytes, bytes]:
         close = data.rfind(b"</")
         return (data[:close], b"", data[close:]) if close > 0 else (data, b"", b"")
     last = None
-    for last in _MEMBER_CLOSE.finditer(data):
-        pass
+    for match in _MEMBER_CLOSE.finditer(data):
+        last = match
     if last is None or last.end() < m.start():
         raise FetchError("a GML member in the download is not closed (truncated file)")
     return data[:m.start()], data[m.start():last.end()], data[last.end():]

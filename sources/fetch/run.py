@@ -27,8 +27,9 @@ from pyproj import Transformer
 from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from ...area import normalise_municipality
-from ...errors import ConfigError, FetchError
+from plekzoeker.area import normalise_municipality
+from plekzoeker.errors import ConfigError, FetchError
+
 from . import ogcapi, overpass, pdok_download
 from .cache import Manifest
 from .http import Http, HttpPolicy, write_atomic
@@ -45,7 +46,7 @@ class Target:
     bbox: tuple[float, float, float, float] | None = None
 
     @classmethod
-    def parse(cls, code: str | None, name: str | None, bbox: str | None) -> "Target":
+    def parse(cls, code: str | None, name: str | None, bbox: str | None) -> Target:
         given = [x for x in (code, name, bbox) if x]
         if len(given) != 1:
             raise ConfigError("fetch needs exactly one of: a municipality code (GMxxxx), --name NAME or --bbox minx,miny,maxx,maxy")
@@ -91,8 +92,7 @@ class _Bars:
                 log.info("%s ...", label)
             yield lambda n, total=None: None
             return
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TransferSpeedColumn)
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
         cols = [TextColumn("{task.description}"), BarColumn()]
         cols += [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else [TextColumn("{task.completed:,} features")]
@@ -206,7 +206,7 @@ def fetch_area(cfg: dict, target: Target, *, out_root: Path | None = None, refre
 
     # 5. OSM ------------------------------------------------------------------------------------
     if need("osm"):
-        from ..osm import categories_from_config
+        from plekzoeker.sources.osm import categories_from_config
 
         poly84 = _to_wgs84(polygon)
         if osm_pbf:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from rel_helpers import REPO, published_ok, record, run_driver
 
 

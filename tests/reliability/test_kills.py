@@ -2,7 +2,6 @@
 import random
 import time
 
-
 from rel_helpers import FINGERPRINTS, fingerprint, published_ok, record, run_driver
 
 NAMED_POINTS = ["copy:pand#1", "copy:verblijfsobject#1", "validate:verblijfsobject#1", "swap#1", "copy:perceel#1",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from rel_helpers import REPO, published_ok, record
 
 pytestmark = pytest.mark.prefect

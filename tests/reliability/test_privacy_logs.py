@@ -33,6 +33,7 @@ def test_no_owner_names_in_logs_or_outputs(db, demo_dir, tmp_path):
 def test_rejected_owner_rows_keep_no_names(db, tmp_path):
     """A bad row of an owner export is kept in meta.reject for diagnosis, but without the owner name."""
     import sqlalchemy as sa
+
     from plekzoeker.sources.signals import load_signal
 
     path = tmp_path / "owners.csv"

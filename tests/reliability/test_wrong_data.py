@@ -15,14 +15,12 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 import rasterio
 import sqlalchemy as sa
 import yaml
 from rasterio.transform import from_origin
-
 from rel_helpers import REPO, fingerprint, record
 
 DATA = REPO / "tests" / "data"

@@ -1,0 +1,87 @@
+-- The run and input ledger (schema meta): the only SQL in plekzoeker that reads or writes meta.*.
+-- Run by plekzoeker/db/ledger.py. Statements with :name parameters go through SQLAlchemy; those with
+-- %s / %(name)s run on the loader's psycopg cursor inside a load's transaction; {braces} are
+-- identifiers composed with psycopg.sql.
+
+-- name: latest_done_input
+SELECT sha256, size_bytes, options FROM meta.input WHERE kind = :k AND status = 'done'
+ORDER BY input_id DESC LIMIT 1;
+
+-- name: latest_done_inputs
+SELECT DISTINCT ON (kind) kind, sha256, options FROM meta.input WHERE status = 'done'
+ORDER BY kind, input_id DESC;
+
+-- name: abandon_unfinished
+-- a load of this kind that was killed earlier never finished: say so in the ledger
+UPDATE meta.input SET status = 'abandoned' WHERE kind = :k AND status = 'loading';
+
+-- name: begin_input
+INSERT INTO meta.input (kind, path, sha256, size_bytes, options)
+VALUES (:k, :p, :s, :n, CAST(:o AS jsonb)) RETURNING input_id;
+
+-- name: finish_input
+UPDATE meta.input SET status = 'done', rows_in = %s, rows_out = %s, rows_rejected = %s, repaired = %s,
+       duplicates = %s, seconds = %s, sha256 = %s, size_bytes = %s
+WHERE input_id = %s;
+
+-- name: fail_input
+UPDATE meta.input SET status = 'failed' WHERE input_id = :i;
+
+-- name: reject_rows
+INSERT INTO meta.reject (input_id, row_ref, reason, raw)
+SELECT %s, {ref}, %s, (to_jsonb(t) - %s::text[])::text FROM {t} t WHERE {c};
+
+-- name: reject_unnamed
+INSERT INTO meta.reject (input_id, reason) SELECT %s, %s FROM generate_series(1, %s);
+
+-- name: inputs_used
+-- The latest successful load of every input kind, and the registered rasters: what the report's
+-- candidates were found with (an input that is missing here was not used, so its signal is unknown).
+SELECT kind, path, loaded_at, rows_out, rows_rejected
+FROM (SELECT DISTINCT ON (kind) kind, path, loaded_at, rows_out, rows_rejected
+      FROM meta.input WHERE status = 'done' ORDER BY kind, input_id DESC) i
+UNION ALL
+SELECT 'raster:' || kind, path, registered_at, NULL, NULL FROM meta.raster
+ORDER BY kind;
+
+-- name: record_raster
+INSERT INTO meta.raster (kind, path, sha256, crs) VALUES (:k, :p, :s, :c)
+ON CONFLICT (kind) DO UPDATE SET path = EXCLUDED.path, sha256 = EXCLUDED.sha256, crs = EXCLUDED.crs,
+                                 registered_at = now();
+
+-- name: registered_rasters
+SELECT kind, path FROM meta.raster;
+
+-- name: raster_hashes
+SELECT kind, sha256 FROM meta.raster ORDER BY kind;
+
+-- name: start_run
+INSERT INTO meta.run (flow, params, config_hash) VALUES (:f, CAST(:p AS jsonb), :h) RETURNING run_id;
+
+-- name: finish_run
+-- merges the summary into the one kept so far (keeps score_coverage)
+UPDATE meta.run SET status = :s, finished_at = now(), summary = coalesce(summary, '{}'::jsonb) || CAST(:m AS jsonb)
+WHERE run_id = :r;
+
+-- name: running_runs
+SELECT run_id FROM meta.run WHERE status = 'running';
+
+-- name: stage_key
+SELECT input_key FROM meta.stage WHERE stage = :s;
+
+-- name: mark_stage
+INSERT INTO meta.stage (stage, input_key, run_id) VALUES (:s, :k, :r) ON CONFLICT (stage) DO UPDATE
+SET input_key = EXCLUDED.input_key, run_id = EXCLUDED.run_id, finished_at = now();
+
+-- name: forget_stages
+DELETE FROM meta.stage WHERE stage = ANY(:d);
+
+-- name: save_coverage
+UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('score_coverage', CAST(:c AS jsonb))
+WHERE run_id = :r;
+
+-- name: coverage_of_last_score
+SELECT r.summary->'score_coverage' FROM meta.stage s JOIN meta.run r USING (run_id) WHERE s.stage = 'score';
+
+-- name: coverage_of_latest_run
+SELECT summary->'score_coverage' FROM meta.run WHERE summary ? 'score_coverage' ORDER BY run_id DESC LIMIT 1;
