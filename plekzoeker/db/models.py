@@ -413,7 +413,7 @@ class GtfsRoute(Base):
     agency_id: Mapped[str | None] = mapped_column(Text)
     route_short_name: Mapped[str | None] = mapped_column(Text)
     route_long_name: Mapped[str | None] = mapped_column(Text)
-    route_type: Mapped[int] = mapped_column(Integer)
+    route_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -422,8 +422,8 @@ class GtfsTrip(Base):
     __tablename__ = "gtfs_trip"
     __table_args__ = {"schema": "core"}
     trip_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    route_id: Mapped[str] = mapped_column(Text)
-    service_id: Mapped[str] = mapped_column(Text)
+    route_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    service_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -431,9 +431,9 @@ class GtfsStopTime(Base):
     """A trip's call at a stop; times in seconds of the service day (may exceed 86,400)."""
     __tablename__ = "gtfs_stop_time"
     __table_args__ = (Index("gtfs_stop_time_ix0", "trip_id", "stop_sequence"), {"schema": "core"})
-    trip_id: Mapped[str] = mapped_column(Text)
-    stop_sequence: Mapped[int] = mapped_column(Integer)
-    stop_id: Mapped[str] = mapped_column(Text)
+    trip_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stop_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     arrival_s: Mapped[int | None] = mapped_column(Integer)
     departure_s: Mapped[int | None] = mapped_column(Integer)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -445,9 +445,9 @@ class GtfsCalendar(Base):
     __tablename__ = "gtfs_calendar"
     __table_args__ = {"schema": "core"}
     service_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    weekdays: Mapped[str] = mapped_column(Text)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
+    weekdays: Mapped[str | None] = mapped_column(Text, nullable=True)
+    start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -455,9 +455,9 @@ class GtfsCalendarDate(Base):
     """A service added (1) or removed (2) on one date."""
     __tablename__ = "gtfs_calendar_date"
     __table_args__ = (Index("gtfs_calendar_date_ix0", "date"), {"schema": "core"})
-    service_id: Mapped[str] = mapped_column(Text)
-    date: Mapped[dt.date] = mapped_column(Date)
-    exception_type: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    exception_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
     __mapper_args__ = {"primary_key": [service_id, date]}
 
@@ -466,9 +466,9 @@ class GtfsTransfer(Base):
     """A GTFS transfer rule between two stops."""
     __tablename__ = "gtfs_transfer"
     __table_args__ = {"schema": "core"}
-    from_stop_id: Mapped[str] = mapped_column(Text)
-    to_stop_id: Mapped[str] = mapped_column(Text)
-    transfer_type: Mapped[int] = mapped_column(Integer)
+    from_stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    to_stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    transfer_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_transfer_time: Mapped[int | None] = mapped_column(Integer)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
     __mapper_args__ = {"primary_key": [from_stop_id, to_stop_id]}

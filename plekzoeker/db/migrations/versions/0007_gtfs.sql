@@ -1,6 +1,8 @@
 -- GTFS timetables as loaded by `plekzoeker ingest gtfs FEED.zip` (sources/gtfs.py), cut to the area.
 -- Times are seconds after the service day's "noon minus 12h" as GTFS defines them: 25:10:00 = 90600
 -- (a trip of the day before, running after midnight). Identifiers are the feed's, as text.
+-- Columns are nullable so that the loader's staging copies (LIKE these tables) take malformed rows, which
+-- validation then rejects into meta.reject with the reason; no row with a NULL required value is swapped in.
 CREATE TABLE core.gtfs_stop (
     stop_id         text PRIMARY KEY,
     stop_name       text,
@@ -15,19 +17,19 @@ CREATE TABLE core.gtfs_route (
     agency_id        text,
     route_short_name text,
     route_long_name  text,
-    route_type       integer NOT NULL,   -- 0 tram, 1 metro, 2 rail, 3 bus, ... (extended types 100-1700 too)
+    route_type       integer,   -- 0 tram, 1 metro, 2 rail, 3 bus, ... (extended types 100-1700 too)
     input_id         bigint
 );
 CREATE TABLE core.gtfs_trip (
     trip_id     text PRIMARY KEY,
-    route_id    text NOT NULL,
-    service_id  text NOT NULL,
+    route_id    text,
+    service_id  text,
     input_id    bigint
 );
 CREATE TABLE core.gtfs_stop_time (
-    trip_id        text NOT NULL,
-    stop_sequence  integer NOT NULL,
-    stop_id        text NOT NULL,
+    trip_id        text,
+    stop_sequence  integer,
+    stop_id        text,
     arrival_s      integer,              -- NULL: not a timepoint (interpolated when routing)
     departure_s    integer,
     input_id       bigint
@@ -35,22 +37,22 @@ CREATE TABLE core.gtfs_stop_time (
 CREATE INDEX gtfs_stop_time_ix0 ON core.gtfs_stop_time (trip_id, stop_sequence);
 CREATE TABLE core.gtfs_calendar (
     service_id  text PRIMARY KEY,
-    weekdays    text NOT NULL,           -- seven 0/1 flags, Monday first ('1111100' = weekdays)
-    start_date  date NOT NULL,
-    end_date    date NOT NULL,
+    weekdays    text,           -- seven 0/1 flags, Monday first ('1111100' = weekdays)
+    start_date  date,
+    end_date    date,
     input_id    bigint
 );
 CREATE TABLE core.gtfs_calendar_date (
-    service_id      text NOT NULL,
-    date            date NOT NULL,
-    exception_type  integer NOT NULL,    -- 1 service added on that date, 2 removed
+    service_id      text,
+    date            date,
+    exception_type  integer,    -- 1 service added on that date, 2 removed
     input_id        bigint
 );
 CREATE INDEX gtfs_calendar_date_ix0 ON core.gtfs_calendar_date (date);
 CREATE TABLE core.gtfs_transfer (
-    from_stop_id       text NOT NULL,
-    to_stop_id         text NOT NULL,
-    transfer_type      integer NOT NULL, -- 0 recommended, 1 timed, 2 min_transfer_time, 3 not possible
+    from_stop_id       text,
+    to_stop_id         text,
+    transfer_type      integer, -- 0 recommended, 1 timed, 2 min_transfer_time, 3 not possible
     min_transfer_time  integer,          -- seconds
     input_id           bigint
 );
