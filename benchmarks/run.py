@@ -19,7 +19,7 @@ RESULTS = HERE / "results.json"
 REPORT = HERE.parent / "BENCHMARKS.md"
 
 
-SECTIONS = ("ingest", "access", "national")
+SECTIONS = ("ingest", "access", "national", "transit")
 
 
 def _sections() -> dict:
@@ -73,7 +73,7 @@ READING = """## Reading the figures
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=1_000_000, help="verblijfsobjecten in the synthetic BAG (default 1M)")
-    ap.add_argument("--only", default="ingest,access", help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default="ingest,access,transit", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
