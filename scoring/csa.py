@@ -26,7 +26,9 @@ Many queries at once: ``S`` is a (stops x queries) int32 array and ``T`` (trips 
 each connection is a few vector operations over the queries (an origin at each departure minute of
 the window is one query). This is what makes plain numpy fast enough: the per-connection Python
 cost is paid once for all queries of a batch, and a connection no query can use is skipped after one
-comparison. Only connections departing in ``[min t0, max t0 + horizon]`` are scanned.
+comparison. Only connections departing in ``[min t0, max t0 + horizon]`` are scanned, and ``T`` holds
+only the trips of those connections. Memory per query: 4 bytes per stop plus 1 per trip in the window
+(:func:`batch_size` keeps a batch within a budget).
 """
 from __future__ import annotations
 
@@ -55,6 +57,11 @@ class Timetable:
     @property
     def n_connections(self) -> int:
         return len(self.dep_t)
+
+    def trips_between(self, t0: int, t1: int) -> int:
+        """How many trips have a connection departing in ``[t0, t1]`` (the size of ``T`` for that scan)."""
+        lo, hi = np.searchsorted(self.dep_t, t0, "left"), np.searchsorted(self.dep_t, t1, "right")
+        return len(np.unique(self.trip[lo:hi]))
 
 
 def connections_from_calls(trip: np.ndarray, seq: np.ndarray, stop: np.ndarray, arr: np.ndarray, dep: np.ndarray
@@ -94,6 +101,11 @@ def build_timetable(n_stops: int, n_trips: int, conns: tuple[np.ndarray, ...],
                      fp_ptr=np.cumsum(ptr), fp_to=t.astype(np.int32), fp_w=w.astype(np.int32))
 
 
+def batch_size(n_stops: int, n_trips: int, max_queries: int, budget_bytes: int) -> int:
+    """Queries per scan so that ``S`` and ``T`` stay within ``budget_bytes`` (at least 1)."""
+    return max(1, min(max_queries, budget_bytes // max(1, 4 * n_stops + n_trips)))
+
+
 def earliest_arrival(tt: Timetable, initial: np.ndarray, horizon_s: int) -> np.ndarray:
     """Earliest arrival at every stop for every query.
 
@@ -111,13 +123,14 @@ def earliest_arrival(tt: Timetable, initial: np.ndarray, horizon_s: int) -> np.n
     t_first = int(S[reached].min())
     t_last = int(S[reached].max()) + horizon_s
     lo, hi = np.searchsorted(tt.dep_t, t_first, "left"), np.searchsorted(tt.dep_t, t_last, "right")
-    T = np.zeros((tt.n_trips, nq), dtype=bool)
-    on_any = np.zeros(tt.n_trips, dtype=bool)
-    ds, as_, dt, at, tr = tt.dep_stop, tt.arr_stop, tt.dep_t, tt.arr_t, tt.trip
+    ds, as_, dt, at = tt.dep_stop[lo:hi], tt.arr_stop[lo:hi], tt.dep_t[lo:hi], tt.arr_t[lo:hi]
+    trips, tr = np.unique(tt.trip[lo:hi], return_inverse=True)   # only the trips of the scanned window
+    T = np.zeros((len(trips), nq), dtype=bool)
+    on_any = np.zeros(len(trips), dtype=bool)
     ptr, fto, fw = tt.fp_ptr, tt.fp_to, tt.fp_w
     earliest = S.min(axis=1)      # per stop: the earliest any query is there (skip test)
     cand = np.empty(nq, dtype=np.int32)
-    for i in range(lo, hi):
+    for i in range(hi - lo):
         s, d, trip = ds[i], dt[i], tr[i]
         if not on_any[trip] and earliest[s] > d:
             continue              # nobody is on this trip nor at its stop in time
@@ -128,8 +141,7 @@ def earliest_arrival(tt: Timetable, initial: np.ndarray, horizon_s: int) -> np.n
                 continue
             on_any[trip] = True
         a, t = as_[i], at[i]
-        cand.fill(INF)
-        cand[on] = t
+        np.copyto(cand, np.where(on, t, INF))
         row = S[a]
         np.minimum(row, cand, out=row)
         if t < earliest[a]:

@@ -33,13 +33,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .access import Graph
-from .csa import INF, Timetable, build_timetable, connections_from_calls, earliest_arrival
+from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
 from .timetable import day_calls, pick_date
 from .transit_config import TransitConfig
 from .transit_walk import Pairs, WalkLegs, walk_legs
 
 log = logging.getLogger(__name__)
-QUERY_BATCH = 16_384   # queries (candidate x departure) per scan: S is (stops x queries) int32
+QUERY_BATCH = 16_384         # queries (candidate x departure) per scan at most: S is (stops x queries) int32
+LABEL_BUDGET = 512 * 2 ** 20  # bytes for S and T of one scan (csa.batch_size)
 
 
 @dataclass
@@ -117,7 +118,8 @@ def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarra
     dr_o = np.lexsort((legs.direct.src, legs.direct.dst))
     d_c, d_p, d_w = legs.direct.src[dr_o], legs.direct.dst[dr_o], legs.direct.seconds[dr_o]
     d_ptr = _group(d_p, n_poi)
-    per = max(1, QUERY_BATCH // max(nd, 1))
+    n_trips = tt.trips_between(int(dep.min()), int(dep.max()) + max_travel_s + 3600) if nd else 0
+    per = max(1, batch_size(tt.n_stops, n_trips, QUERY_BATCH, LABEL_BUDGET) // max(nd, 1))
     for c0 in range(0, n_cands, per):
         c1 = min(n_cands, c0 + per)
         nb = c1 - c0
