@@ -8,7 +8,6 @@ input the context has no transit columns and no transit criterion applies (the w
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .transit_config import TransitConfig

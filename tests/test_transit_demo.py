@@ -1,7 +1,6 @@
 """The demo town with its generated GTFS feed: scored candidates carry transit times that make sense."""
 import datetime as dt
 
-import numpy as np
 import sqlalchemy as sa
 
 from db_helpers import detect_and_score
@@ -27,7 +26,7 @@ def test_demo_candidates_carry_transit_times(db, demo_dir):
     assert max(gaps) > 1.0
 
 
-def test_demo_picks_a_weekday_and_no_transit_without_a_feed(db, demo_dir, tmp_path):
+def test_demo_picks_a_weekday_and_no_transit_without_a_feed(db, demo_dir):
     from plekzoeker.scoring.run import run_score
     from plekzoeker.settings import load_config
 

@@ -2,7 +2,6 @@
 with networkx Dijkstra, on random and hand-made feeds; plus the service-day rules of scoring/timetable.py
 (overnight trips, calendar exceptions, no service, calendar_dates-only feeds)."""
 import datetime as dt
-import itertools
 
 import networkx as nx
 import numpy as np
