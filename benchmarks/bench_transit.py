@@ -143,8 +143,10 @@ def run(args) -> list[dict]:
     same = True
     for k in range(n_nx):
         got = oracle_arrivals(len(xy), win_conns, fps, access[0], int(deps[k]))
-        mine = [None if v >= INF else int(v) for v in first[:, k]]
-        same &= got == mine
+        # both are exact for arrivals up to the oracle's last connection (the scan may look a little further)
+        until = WINDOW[1] + HORIZON_S
+        mine = [None if v >= INF or v > until else int(v) for v in first[:, k]]
+        same &= [None if v is None or v > until else v for v in got] == mine
     t_nx = (time.perf_counter() - t0) / n_nx
 
     t_query = t_csa / nq
