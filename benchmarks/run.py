@@ -1,6 +1,6 @@
 """Run the benchmarks and record them in benchmarks/results.json and BENCHMARKS.md.
 
-    python -m benchmarks.run [--units 1000000] [--only ingest,access]
+    python -m benchmarks.run [--units 1000000] [--only ingest,access,transit]
 
 Every figure is measured against a baseline *in the same run on the same machine*, and reported
 as value, unit, baseline value and ratio, where the ratio always says how many times better
@@ -19,7 +19,7 @@ RESULTS = HERE / "results.json"
 REPORT = HERE.parent / "BENCHMARKS.md"
 
 
-SECTIONS = ("ingest", "access", "national", "map")
+SECTIONS = ("ingest", "access", "national", "map", "transit")
 
 
 def _sections() -> dict:
@@ -71,13 +71,26 @@ READING = """## Reading the figures
 - Map figures (`--only map`, ~3 min): a synthetic national publish (30,000 candidates, 342
   municipalities of Zipf-like size) as one page against the paged map (`publish.map_max_candidates`):
   sizes, and the time from navigation until the page has drawn in headless Chromium (best of three).
-  The pages together are larger than the one page (each inlines Leaflet, `pages_total_mb`)."""
+  The pages together are larger than the one page (each inlines Leaflet, `pages_total_mb`).
+- Transit (`python -m benchmarks.run --only transit`, ~3 min; `--quick` ~20 s; benchmarks/bench_transit.py):
+  the connection scan of scoring/csa.py on a synthetic city feed (3,600 stops, 300 bus lines both ways
+  every 10 min), 400 origins x 91 departure minutes (07:30-09:00), against a per-query networkx
+  time-expanded Dijkstra (the test oracle; it gives the same arrivals, `same_arrivals`) and against one
+  bare numpy pass over the window's connections per origin (the floor of a profile search in numpy:
+  plekzoeker scans once per departure minute, batched, so it is *behind* that floor, ratio < 1). The
+  national figure is an **extrapolation**, not a run: the fitted per-connection cost (`a + b x
+  queries`: `a` is the Python cost of one connection, `b` the vector work per query) times the
+  connections of a 10^7-stop-time day in the window + 90 min horizon, with batches limited to 512 MB of
+  labels for 60,000 stops. It does **not** fit the 30-min nightly budget at 10,000 candidates: the
+  per-connection Python cost dominates at the small batches national stop counts allow. What would:
+  compiling the scan loop (numba; `a` -> ~0.1 us) and/or scanning per municipality only the
+  connections within reach. Figures taken on the shared 2-core machine are noisy (10-30 %)."""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=1_000_000, help="verblijfsobjecten in the synthetic BAG (default 1M)")
-    ap.add_argument("--only", default="ingest,access,map", help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default="ingest,access,map,transit", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

@@ -34,6 +34,10 @@ PROPERTY_DOCS = {
     "evidence": "vacancy evidence (buildings) or what was removed from the plot, in words",
     "why": "the criteria that add most to the score, in words (as in the coordinator lists)",
     "dist_<category>_m": "walking distance over the street network to the nearest POI of the category (m); empty = none within the cap",
+    "transit_<category>_min": "median door-to-door time by public transport (walk, ride, change, walk) to the nearest POI "
+                              "of the category over the departure window (min); empty = no connection (only with GTFS)",
+    "transit_<category>_best_min": "the best of those times over the window (min)",
+    "transit_<category>_within": "POIs of the category with a median transit time within transit.count_within_min",
     "score_<criterion>": "sub-score in [0, 1] of one criterion",
     "first_seen": "date this place was first found",
     "outreach_status": "status a coordinator recorded (new, contacted, in talks, declined, suitable, unsuitable)",

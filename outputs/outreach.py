@@ -266,6 +266,8 @@ def _criterion_phrase(name: str, kind: str, criteria: dict, evidence: list[dict]
     if name == "noise":
         db = _num(criteria.get("noise_lden_db"))
         return f"quiet (Lden {db:.0f} dB)" if db is not None else "quiet"
+    if name.startswith("transit_") and (minutes := _num(criteria.get(f"{name}_min"))) is not None:
+        return f"{CATEGORY_WORDS.get(name[8:], name[8:].replace('_', ' '))} {minutes:.0f} min by public transport"
     dist = _num(criteria.get(f"dist_{name}_m"))
     words = CATEGORY_WORDS.get(name, name.replace("_", " "))
     return f"{words} {round(dist, -1):.0f} m" if dist is not None else words

@@ -125,6 +125,8 @@ def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None
     })
     for cat in cats:
         out[f"dist_{cat}_m"] = [(c or {}).get(f"dist_{cat}_m") for c in df["criteria"]]
+    for k in sorted({k for c in df["criteria"] for k in (c or {}) if k.startswith("transit_")}):  # with GTFS only
+        out[k] = [(c or {}).get(k) for c in df["criteria"]]
     crit_names = sorted({k for s in df["subscores"] for k in (s or {})})
     for k in crit_names:
         out[f"score_{k}"] = [(s or {}).get(k) for s in df["subscores"]]

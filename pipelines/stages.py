@@ -17,10 +17,12 @@ from plekzoeker.db import ledger
 from plekzoeker.db.guards import LoadPolicy
 from plekzoeker.db.migrate import engine_ready as engine_ready  # re-exported: the flows call stages.engine_ready()
 from plekzoeker.errors import ConfigError, PlekzoekerError
+from plekzoeker.scoring.transit_config import TransitConfig
 from plekzoeker.settings import config_hash
 from plekzoeker.sources.bag import load_bag
 from plekzoeker.sources.bgt import load_bgt
 from plekzoeker.sources.brk import load_brk
+from plekzoeker.sources.gtfs import load_gtfs
 from plekzoeker.sources.osm import categories_from_config, load_osm
 from plekzoeker.sources.rasters import register_raster
 from plekzoeker.sources.signals import load_signal
@@ -82,7 +84,7 @@ def candidate_changes(engine: sa.Engine, day) -> dict:
 def input_files(cfg: dict) -> dict[str, str]:
     """kind -> path for every configured input (signals as signal:<kind>, rasters as raster:<kind>)."""
     inp = cfg.get("inputs") or {}
-    files = {k: inp[k] for k in ("bag", "brk", "osm", "bgt") if inp.get(k)}
+    files = {k: inp[k] for k in ("bag", "brk", "osm", "bgt", "gtfs") if inp.get(k)}
     files.update({f"signal:{k}": v for k, v in (inp.get("signals") or {}).items() if v})
     files.update({f"raster:{k}": v for k, v in (inp.get("rasters") or {}).items() if v})
     return files
@@ -102,6 +104,9 @@ def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool =
         st = load_bgt(engine, path, area=area, force=force, policy=policy)
     elif kind == "osm":
         st = load_osm(engine, path, categories=categories_from_config(cfg), area=area, force=force, policy=policy)
+    elif kind == "gtfs":
+        st = load_gtfs(engine, path, area=area, buffer_m=TransitConfig.from_config(cfg).area_buffer_m, force=force,
+                       policy=policy)
     elif kind.startswith("signal:"):
         st = load_signal(engine, kind.split(":", 1)[1], path, force=force, policy=policy)
     elif kind.startswith("raster:"):
@@ -129,7 +134,7 @@ def inputs_key(engine: sa.Engine) -> str:
 
 
 def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
-    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score")}[stage]
+    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score", "transit")}[stage]
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 

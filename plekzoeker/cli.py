@@ -211,6 +211,20 @@ def ingest_bgt(path: Path = typer.Argument(..., help="BGT GML zip (bgt_<layer>.g
     _ingest("bgt", path, area, force, allow_shrink)
 
 
+@ingest_app.command("gtfs")
+def ingest_gtfs(path: Path = typer.Argument(..., help="GTFS feed: a zip (e.g. the national gtfs-nl.zip) or a folder of "
+                                                     ".txt files with stops, routes, trips, stop_times and "
+                                                     "calendar and/or calendar_dates (transfers optional)."),
+                area: str | None = typer.Option(None, help=AREA_HELP), force: bool = typer.Option(False, help=FORCE_HELP),
+                allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
+    """Load public transport timetables, cut to the area widened by transit.area_buffer_m.
+
+    Rows with malformed times or dates, or with a stop, trip, route or service id the feed does not
+    define, are rejected into meta.reject with the reason; a missing file or a broken zip refuses the
+    load in one line and the previous timetable stays."""
+    _ingest("gtfs", path, area, force, allow_shrink)
+
+
 @ingest_app.command("signals")
 def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings or owners."),
                    path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals')."),

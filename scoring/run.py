@@ -22,6 +22,7 @@ from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage
 from .graph_cache import cached_graph
 from .score import compute_scores
+from .transit import transit_frame
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +152,13 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
             if len(access) else pd.DataFrame())
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
+        transit, transit_info = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
+                                              lambda: graphs(engine, ["walk"], cache_dir)["walk"])
+        context = context.join(transit)
         scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context,
                                 no_data=no_data)
     else:
-        scores = pd.DataFrame(columns=list(SCORE.columns))
+        scores, transit_info = pd.DataFrame(columns=list(SCORE.columns)), {}
     scores = score_rows(scores, run_id)
     access_out = access_rows(access)
     replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores]}, run_id, "score")
@@ -162,7 +166,7 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
     return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"]), "no_data": no_data,
-            "coverage": coverage}
+            "coverage": coverage, "transit": transit_info}
 
 
 def log_coverage(coverage: dict) -> None:

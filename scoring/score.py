@@ -30,6 +30,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .transit_score import transit_criteria
+
 
 def distance_subscore(d: np.ndarray, threshold: float, cap: float) -> np.ndarray:
     """1 up to ``threshold``, linear to 0 at ``cap``; NaN (unreachable) scores 0."""
@@ -94,6 +96,7 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     for col in CONTEXT_CRITERIA:
         if col in ctx.columns:
             crit[col] = pd.to_numeric(ctx[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
+    transit_criteria(ctx, df.index, cfg, crit, sub)  # transit_<category>_min etc. (scoring/transit_score.py)
     if "dist_residential_m" in crit:
         sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg.get("residential_good_m", 500.0)),
                                             float(scfg.get("residential_bad_m", 2000.0)))

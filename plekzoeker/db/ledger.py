@@ -135,6 +135,18 @@ def finish_input(cur, stats, sha256: str, size: int) -> None:
                                      stats.seconds, sha256, size, stats.input_id))
 
 
+def correct_counts(engine: sa.Engine, input_id: int, rejected: int, rows_out: int) -> None:
+    """Set an input's reject/output counts after checks the loader did not count (GTFS references)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meta.input SET rows_rejected = :r, rows_out = :o WHERE input_id = :i"),
+                     {"r": rejected, "o": rows_out, "i": input_id})
+
+
+def input_id_of(staging: str) -> int:
+    """The input id of a load from one of its staging table names (``raw."gtfs_stop__7"`` → 7)."""
+    return int(staging.rstrip('"').rsplit("__", 1)[1])
+
+
 def fail_input(engine: sa.Engine, input_id: int) -> None:
     """Mark a load ``failed`` (after its transaction rolled back)."""
     with engine.begin() as conn:

@@ -390,3 +390,85 @@ class Fact(Base):
     height_m: Mapped[float | None] = mapped_column(Float)
     sources: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# --- GTFS timetables (migration 0007, sources/gtfs.py) -------------------------------------------
+class GtfsStop(Base):
+    """A GTFS stop or station in the area (with its buffer)."""
+    __tablename__ = "gtfs_stop"
+    __table_args__ = (_gist("gtfs_stop_geom"), {"schema": "core"})
+    stop_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    stop_name: Mapped[str | None] = mapped_column(Text)
+    location_type: Mapped[int | None] = mapped_column(Integer)
+    parent_station: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("POINT")
+
+
+class GtfsRoute(Base):
+    """A GTFS route (line) with its mode (route_type)."""
+    __tablename__ = "gtfs_route"
+    __table_args__ = {"schema": "core"}
+    route_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    agency_id: Mapped[str | None] = mapped_column(Text)
+    route_short_name: Mapped[str | None] = mapped_column(Text)
+    route_long_name: Mapped[str | None] = mapped_column(Text)
+    route_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GtfsTrip(Base):
+    """A GTFS trip: one run of a route on the days of its service."""
+    __tablename__ = "gtfs_trip"
+    __table_args__ = {"schema": "core"}
+    trip_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    route_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    service_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GtfsStopTime(Base):
+    """A trip's call at a stop; times in seconds of the service day (may exceed 86,400)."""
+    __tablename__ = "gtfs_stop_time"
+    __table_args__ = (Index("gtfs_stop_time_ix0", "trip_id", "stop_sequence"), {"schema": "core"})
+    trip_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stop_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    arrival_s: Mapped[int | None] = mapped_column(Integer)
+    departure_s: Mapped[int | None] = mapped_column(Integer)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [trip_id, stop_sequence]}
+
+
+class GtfsCalendar(Base):
+    """Weekly service pattern of a service_id (seven 0/1 flags, Monday first) between two dates."""
+    __tablename__ = "gtfs_calendar"
+    __table_args__ = {"schema": "core"}
+    service_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    weekdays: Mapped[str | None] = mapped_column(Text, nullable=True)
+    start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GtfsCalendarDate(Base):
+    """A service added (1) or removed (2) on one date."""
+    __tablename__ = "gtfs_calendar_date"
+    __table_args__ = (Index("gtfs_calendar_date_ix0", "date"), {"schema": "core"})
+    service_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    exception_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [service_id, date]}
+
+
+class GtfsTransfer(Base):
+    """A GTFS transfer rule between two stops."""
+    __tablename__ = "gtfs_transfer"
+    __table_args__ = {"schema": "core"}
+    from_stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    to_stop_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    transfer_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_transfer_time: Mapped[int | None] = mapped_column(Integer)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [from_stop_id, to_stop_id]}

@@ -9,6 +9,7 @@ DEMO_INPUTS = {
     "bag": "bag.gpkg",
     "brk": "brk_percelen.gpkg",
     "osm": "town.osm.pbf",
+    "gtfs": "gtfs.zip",
     "signals": {"vacancy": "vacancy.csv", "establishments": "establishments.csv", "energy": "energy.csv",
                 "owners": "owners.csv"},
     "rasters": {"noise_lden": "noise_lden.tif"},

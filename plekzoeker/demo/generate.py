@@ -59,6 +59,8 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
+from .gtfs import write_demo_gtfs
+
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
@@ -1625,6 +1627,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
 
     osm.finish()
     osm_info = write_osm(outdir / "town.osm.pbf", osm)
+    osm_info["gtfs"] = write_demo_gtfs(outdir / "gtfs.zip", osm.pois)  # bus and train timetables (demo/gtfs.py)
     for cm, _ in osm.streets:
         grow(shapely.points(cm / 100.0))
     grow(shapely.points(osm.railway[0] / 100.0))
@@ -1646,7 +1649,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
         "osm_check_nodes": osm_info["check_nodes"],
         "assumptions": ASSUMPTIONS,
         "files": sorted(["bag.gpkg", "brk_percelen.gpkg", "town.osm.pbf", "vacancy.csv", "establishments.csv",
-                         "energy.csv", "owners.csv", "noise_lden.tif", "manifest.json"]),
+                         "energy.csv", "owners.csv", "noise_lden.tif", "manifest.json", "gtfs.zip"]),
         "note": "Demodorp is fictitious (municipality code 9999 is the code Kadaster uses for test data); "
                 "it is placed in RD New in an area that is rural in reality. Names of natural persons are "
                 "invented and end in '-Testpersoon'.",

@@ -1,0 +1,201 @@
+"""Door-to-door travel times by public transport from every candidate to the POIs of each category.
+
+For one service day (``transit.date``, or the busiest ``transit.weekday`` of the feed) and every
+departure minute of the window (default 07:30-09:00), a journey is: walk from the candidate to a stop
+(:mod:`plekzoeker.scoring.transit_walk`), ride and change (:mod:`plekzoeker.scoring.csa`, walking
+transfers between stops within ``transfer_max_m`` and the feed's transfers.txt), walk from the last
+stop to the POI; or walk all the way when the POI is within ``max_walk_m``. The travel time of a
+departure is arrival minus departure (waiting at the first stop included, as r5py counts it).
+Per candidate and category this gives, over the window:
+
+* ``transit_<category>_min``: the **median** travel time to the nearest POI of the category (the
+  POI may differ per departure); ``transit_<category>_best_min``: the best;
+* ``transit_<category>_within``: how many POIs of the category have a median travel time of at most
+  ``count_within_min``.
+
+No connection within ``max_travel_min`` counts as infinitely long, so the median is empty (unknown
+is never 0) when more than half of the departures have none. Without a GTFS input nothing is
+computed and the score has no transit criteria (not a 0 for everyone).
+
+transfers.txt: ``transfer_type`` 2 between two stops sets that walk to ``min_transfer_time``
+(added when the streets do not give one), 3 removes it; rules within one stop are not modelled (a
+change at the same stop takes no time).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .access import Graph
+from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
+from .timetable import day_calls, pick_date
+from .transit_config import TransitConfig
+from .transit_walk import Pairs, WalkLegs, walk_legs
+
+log = logging.getLogger(__name__)
+QUERY_BATCH = 16_384         # queries (candidate x departure) per scan at most: S is (stops x queries) int32
+LABEL_BUDGET = 512 * 2 ** 20  # bytes for S and T of one scan (csa.batch_size)
+
+
+@dataclass
+class Feed:
+    stops: pd.DataFrame           # stop_id, x, y
+    stop_times: pd.DataFrame      # trip_id, stop_sequence, stop_id, arrival_s, departure_s
+    trips: pd.DataFrame           # trip_id, service_id
+    calendar: pd.DataFrame
+    calendar_dates: pd.DataFrame
+    transfers: pd.DataFrame
+
+
+def read_feed(conn: sa.Connection) -> Feed | None:
+    """The loaded GTFS tables (None when no feed is loaded)."""
+    stops = pd.read_sql(sa.text("SELECT stop_id, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.gtfs_stop "
+                                "ORDER BY stop_id"), conn)
+    if stops.empty:
+        return None
+    q = {"stop_times": "SELECT trip_id, stop_sequence, stop_id, arrival_s, departure_s FROM core.gtfs_stop_time",
+         "trips": "SELECT trip_id, service_id FROM core.gtfs_trip",
+         "calendar": "SELECT service_id, weekdays, start_date, end_date FROM core.gtfs_calendar",
+         "calendar_dates": "SELECT service_id, date, exception_type FROM core.gtfs_calendar_date",
+         "transfers": "SELECT from_stop_id, to_stop_id, transfer_type, min_transfer_time FROM core.gtfs_transfer"}
+    return Feed(stops=stops, **{k: pd.read_sql(sa.text(v), conn) for k, v in q.items()})
+
+
+def footpaths(feed: Feed, walks: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walking transfers between stops, with transfers.txt applied (type 2 sets the time, type 3 removes)."""
+    fp = pd.DataFrame({"f": walks.src, "t": walks.dst, "w": walks.seconds})
+    tr = feed.transfers
+    if len(tr):
+        idx = pd.Series(np.arange(len(feed.stops)), index=feed.stops["stop_id"])
+        tr = tr.assign(f=tr["from_stop_id"].map(idx), t=tr["to_stop_id"].map(idx)).dropna(subset=["f", "t"])
+        tr = tr[tr["f"] != tr["t"]].astype({"f": "int64", "t": "int64"})
+        rules = tr[tr["transfer_type"].isin([2, 3])]
+        fp = fp.merge(rules[["f", "t"]], on=["f", "t"], how="left", indicator=True)
+        fp = fp[fp["_merge"] == "left_only"].drop(columns="_merge")
+        timed = rules[(rules["transfer_type"] == 2) & rules["min_transfer_time"].notna()]
+        fp = pd.concat([fp, pd.DataFrame({"f": timed["f"], "t": timed["t"],
+                                          "w": timed["min_transfer_time"].astype("int64")})], ignore_index=True)
+    return fp["f"].to_numpy(np.int64), fp["t"].to_numpy(np.int64), fp["w"].to_numpy(np.int64)
+
+
+def timetable(feed: Feed, date, walks: Pairs) -> Timetable:
+    """The connections of ``date`` (with yesterday's trips past midnight and tomorrow's) and the footpaths."""
+    calls = day_calls(date, feed.stop_times, feed.trips, feed.calendar, feed.calendar_dates)
+    sidx = pd.Series(np.arange(len(feed.stops)), index=feed.stops["stop_id"])
+    calls = calls.assign(s=calls["stop_id"].map(sidx)).dropna(subset=["s"])
+    keys, trip = np.unique(calls["trip_key"].to_numpy(dtype=str), return_inverse=True)
+    conns = connections_from_calls(trip, calls["stop_sequence"].to_numpy(np.int64), calls["s"].to_numpy(np.int64),
+                                   calls["arrival_s"].to_numpy(np.int64), calls["departure_s"].to_numpy(np.int64))
+    return build_timetable(len(feed.stops), len(keys), conns, footpaths(feed, walks))
+
+
+def _group(idx: np.ndarray, n: int) -> np.ndarray:
+    """CSR pointer of sorted group indices."""
+    return np.searchsorted(idx, np.arange(n + 1))
+
+
+def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarray, n_cats: int,
+                 departures: list[int], max_travel_s: int, within_s: int) -> dict[str, np.ndarray]:
+    """Median and best travel time (s, inf = none) to the nearest POI per (candidate, category), and the
+    count of POIs with a median within ``within_s``. ``poi_cat``: the category index of every POI."""
+    dep = np.asarray(departures, dtype=np.int64)
+    nd, n_poi = len(dep), len(poi_cat)
+    median = np.full((n_cands, n_cats), np.inf)
+    best = np.full((n_cands, n_cats), np.inf)
+    within = np.zeros((n_cands, n_cats), dtype=np.int64)
+    acc_o = np.argsort(legs.access.src, kind="stable")
+    a_src, a_dst, a_w = legs.access.src[acc_o], legs.access.dst[acc_o], legs.access.seconds[acc_o]
+    a_ptr = _group(a_src, n_cands)
+    eg_o = np.argsort(legs.egress.dst, kind="stable")
+    e_stop, e_poi, e_w = legs.egress.src[eg_o], legs.egress.dst[eg_o], legs.egress.seconds[eg_o]
+    e_ptr = _group(e_poi, n_poi)
+    dr_o = np.lexsort((legs.direct.src, legs.direct.dst))
+    d_c, d_p, d_w = legs.direct.src[dr_o], legs.direct.dst[dr_o], legs.direct.seconds[dr_o]
+    d_ptr = _group(d_p, n_poi)
+    n_trips = tt.trips_between(int(dep.min()), int(dep.max()) + max_travel_s + 3600) if nd else 0
+    per = max(1, batch_size(tt.n_stops, n_trips, QUERY_BATCH, LABEL_BUDGET) // max(nd, 1))
+    for c0 in range(0, n_cands, per):
+        c1 = min(n_cands, c0 + per)
+        nb = c1 - c0
+        init = np.full((tt.n_stops, nb * nd), INF, dtype=np.int32)
+        lo, hi = a_ptr[c0], a_ptr[c1]
+        if hi > lo:
+            cols = (a_src[lo:hi, None] - c0) * nd + np.arange(nd)[None, :]
+            init[a_dst[lo:hi, None], cols] = (dep[None, :] + a_w[lo:hi, None]).astype(np.int32)
+        S = earliest_arrival(tt, init, max_travel_s)
+        t0 = np.tile(dep, nb)
+        travel = np.full((n_poi, nb * nd), np.inf)
+        for p in range(n_poi):
+            arr = np.full(nb * nd, np.inf)
+            e0, e1 = e_ptr[p], e_ptr[p + 1]
+            if e1 > e0:
+                via = S[e_stop[e0:e1]].astype(np.int64) + e_w[e0:e1, None]
+                m = via.min(axis=0)
+                arr = np.where(m < INF, m, np.inf).astype(float)
+            d0, d1 = d_ptr[p], d_ptr[p + 1]
+            sel = (d_c[d0:d1] >= c0) & (d_c[d0:d1] < c1)
+            for c, w in zip(d_c[d0:d1][sel], d_w[d0:d1][sel]):
+                cols = slice((c - c0) * nd, (c - c0 + 1) * nd)
+                arr[cols] = np.minimum(arr[cols], dep + w)
+            t = arr - t0
+            t[t > max_travel_s] = np.inf
+            travel[p] = t
+        per_poi = travel.reshape(n_poi, nb, nd)
+        poi_median = np.median(per_poi, axis=2) if n_poi else np.empty((0, nb))
+        for k in range(n_cats):
+            mine = poi_cat == k
+            if not mine.any():
+                continue
+            nearest = per_poi[mine].min(axis=0)                 # (nb, nd)
+            median[c0:c1, k] = np.median(nearest, axis=1)
+            best[c0:c1, k] = nearest.min(axis=1)
+            within[c0:c1, k] = (poi_median[mine] <= within_s).sum(axis=0)
+    return {"median": median, "best": best, "within": within}
+
+
+def transit_frame(engine: sa.Engine, cfg: dict, cands: pd.DataFrame, pois: pd.DataFrame,
+                  walk_graph: Callable[[], Graph]) -> tuple[pd.DataFrame, dict]:
+    """``transit_<category>_min``, ``_best_min`` and ``_within`` per candidate_key (index), and a summary.
+
+    ``cands``: candidate_key, x, y; ``pois``: category, x, y; ``walk_graph()`` gives the walk graph
+    (called only when a feed is loaded). Empty frame when no GTFS feed is loaded."""
+    tc = TransitConfig.from_config(cfg)
+    index = pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key")
+    with engine.connect() as conn:
+        feed = read_feed(conn)
+    if feed is None or not tc.categories or cands.empty:
+        return pd.DataFrame(index=index), {"feed": feed is not None}
+    t0 = time.perf_counter()
+    date = tc.date or pick_date(tc.weekday, feed.trips, feed.calendar, feed.calendar_dates)
+    cats = list(tc.categories)
+    p = pois[pois["category"].isin(cats)].reset_index(drop=True)
+    acfg = cfg["access"]
+    legs = walk_legs(walk_graph(), cands[["x", "y"]].to_numpy(float), feed.stops[["x", "y"]].to_numpy(float),
+                     p[["x", "y"]].to_numpy(float), max_walk_m=tc.max_walk_m, transfer_max_m=tc.transfer_max_m,
+                     speed_m_s=tc.walk_speed_m_s, max_snap_m=float(acfg["max_snap_m"]),
+                     snap_to=acfg.get("snap_to", "edge"))
+    tt = timetable(feed, date, legs.transfers) if date else None
+    t1 = time.perf_counter()
+    if tt is None:
+        res = {"median": np.full((len(cands), len(cats)), np.inf), "best": np.full((len(cands), len(cats)), np.inf),
+               "within": np.zeros((len(cands), len(cats)), dtype=np.int64)}
+    else:
+        res = travel_times(tt, legs, len(cands), p["category"].map({c: i for i, c in enumerate(cats)}).to_numpy(),
+                           len(cats), tc.departures, tc.max_travel_s, tc.count_within_s)
+    out = pd.DataFrame(index=index)
+    for k, cat in enumerate(cats):
+        out[f"transit_{cat}_min"] = np.where(np.isfinite(res["median"][:, k]), res["median"][:, k] / 60, np.nan)
+        out[f"transit_{cat}_best_min"] = np.where(np.isfinite(res["best"][:, k]), res["best"][:, k] / 60, np.nan)
+        out[f"transit_{cat}_within"] = res["within"][:, k].astype(float)
+    info = {"feed": True, "date": str(date) if date else None, "departures": len(tc.departures),
+            "stops": len(feed.stops), "connections": tt.n_connections if tt else 0,
+            "walk_s": round(t1 - t0, 2), "route_s": round(time.perf_counter() - t1, 2)}
+    log.info("transit: %s, %d departures x %d candidates over %d connections: walk legs %.1fs, routing %.1fs",
+             info["date"], info["departures"], len(cands), info["connections"], info["walk_s"], info["route_s"])
+    return out, info
