@@ -22,6 +22,7 @@ from ..settings import config_hash
 from ..sources.bag import load_bag
 from ..sources.bgt import load_bgt
 from ..sources.brk import load_brk
+from ..sources.fact_inputs import fact_input_files, is_fact_input, load_fact_input
 from ..sources.osm import categories_from_config, load_osm
 from ..sources.rasters import register_raster
 from ..sources.signals import load_signal
@@ -99,6 +100,7 @@ def input_files(cfg: dict) -> dict[str, str]:
     files = {k: inp[k] for k in ("bag", "brk", "osm", "bgt") if inp.get(k)}
     files.update({f"signal:{k}": v for k, v in (inp.get("signals") or {}).items() if v})
     files.update({f"raster:{k}": v for k, v in (inp.get("rasters") or {}).items() if v})
+    files.update(fact_input_files(inp))
     return files
 
 
@@ -116,6 +118,8 @@ def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool =
         st = load_bgt(engine, path, area=area, force=force, policy=policy)
     elif kind == "osm":
         st = load_osm(engine, path, categories=categories_from_config(cfg), area=area, force=force, policy=policy)
+    elif is_fact_input(kind):
+        st = load_fact_input(engine, kind, path, force=force, policy=policy)
     elif kind.startswith("signal:"):
         st = load_signal(engine, kind.split(":", 1)[1], path, force=force, policy=policy)
     elif kind.startswith("raster:"):
@@ -145,7 +149,8 @@ def inputs_key(engine: sa.Engine) -> str:
 
 
 def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
-    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score")}[stage]
+    sections = {"detect": ("area", "vacancy", "plots", "facts"),
+                "score": ("area", "vacancy", "plots", "facts", "access", "score")}[stage]
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 
