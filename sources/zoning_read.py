@@ -63,10 +63,19 @@ def _open(path: str, label: Path, layer: str | None = None) -> gpd.GeoDataFrame:
 
 
 def _layers(path: str, label: Path) -> list[str]:
-    try:
-        return [str(n) for n, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # noqa: BLE001
-        raise SourceError(label, f"cannot read as a zoning plan ({_one_line(exc)})") from None
+    """The IMRO layers present (probed one by one with WRITE_GFS=NO: GDAL writes no .gfs beside the file)."""
+    from pyogrio.errors import DataLayerError
+
+    found = []
+    for name in IMRO_LAYERS:
+        try:
+            pyogrio.read_info(path, layer=name, WRITE_GFS="NO")
+            found.append(name)
+        except DataLayerError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - GDAL raises several kinds; the user needs one line
+            raise SourceError(label, f"cannot read as a zoning plan ({_one_line(exc)})") from None
+    return found
 
 
 def _rd(gdf: gpd.GeoDataFrame, label: Path) -> gpd.GeoDataFrame:
@@ -109,7 +118,7 @@ def read_imro(path: str, label: Path) -> gpd.GeoDataFrame:
     layers = _layers(path, label)
     if PLAN_LAYER not in layers:
         raise SourceError(label, f"no {PLAN_LAYER} in the file: not an IMRO2012 plan "
-                                 f"(layers: {', '.join(layers) or 'none'})")
+                                 f"(IMRO layers found: {', '.join(layers) or 'none'})")
     plan = _open(path, label, PLAN_LAYER)
     if plan.empty or "gml_id" not in plan.columns:
         raise SourceError(label, f"{PLAN_LAYER} without a plan identifier (gml:id)")
