@@ -29,8 +29,11 @@ def canonical(name: str, aliases: dict[str, tuple[str, ...]]) -> str:
 
 def bag_id(s: pd.Series) -> pd.Series:
     """'NL.IMBAG.Pand.0503100000000010' or ' 0503100000000010' -> '0503100000000010'; '' -> None."""
-    s = s.astype(object).where(s.notna(), None)
-    return s.map(lambda v: None if v is None or not str(v).strip() else str(v).strip().rsplit(".", 1)[-1])
+    return s.astype(object).map(lambda v: None if _missing(v) else str(v).strip().rsplit(".", 1)[-1])
+
+
+def _missing(v) -> bool:
+    return v is None or (not isinstance(v, str) and pd.isna(v)) or not str(v).strip()
 
 
 def read_table_csv(path: Path, aliases: dict[str, tuple[str, ...]], required: list[list[str]],
@@ -64,8 +67,7 @@ def col(df: pd.DataFrame, name: str) -> pd.Series:
     """A text column, stripped, '' as None; all None when the file lacks it."""
     if name not in df.columns:
         return pd.Series([None] * len(df), index=df.index, dtype=object)
-    s = df[name].astype(object)
-    return s.where(s.notna(), None).map(lambda v: None if v is None or not str(v).strip() else str(v).strip())
+    return df[name].astype(object).map(lambda v: None if _missing(v) else str(v).strip())
 
 
 def unknown_id_check(column: str, table: str, what: str) -> tuple[str, str]:

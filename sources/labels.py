@@ -30,7 +30,7 @@ ALIASES = {
     "huisletter": (),
     "toevoeging": ("huisnummer_toev", "huisnummertoevoeging", "huisnummer_toevoeging"),
     "label": ("energieklasse", "labelklasse", "energielabel", "label_class"),
-    "registered": ("registratiedatum", "registration_date", "opnamedatum"),
+    "registered": ("registratiedatum", "registration_date"),
     "label_type": ("gebouwklasse", "type", "gebouwtype"),
 }
 LABEL_CLASSES = ("A++++", "A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G")
@@ -42,7 +42,7 @@ ENERGY_LABEL = TableSpec(
     checks=(KEY_CHECK, ("label IS NULL", "no label class (energieklasse)"),
             (f"label NOT IN ({', '.join(repr(c) for c in LABEL_CLASSES)})", "label class not one of A++++ .. G"),
             unknown_id_check("verblijfsobject_id", "verblijfsobject", "BAG")),
-    plausible=(FUTURE_SINCE[0].replace("since", "registered"), "registration date in the future"),),
+    plausible=((FUTURE_SINCE[0].replace("since", "registered"), "registration date in the future"),),
     municipality="left(verblijfsobject_id, 4)",
 )
 

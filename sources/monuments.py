@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 import sqlalchemy as sa
 
-from ..db.guards import LoadPolicy
+from ..db.guards import RD_DOMAIN, LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from ..errors import SourceError
 from .fact_common import bag_id, canonical, col, read_table_csv, unknown_id_check
@@ -35,9 +36,13 @@ ALIASES = {
 MONUMENT = TableSpec(
     table="monument",
     columns=("kind", "monument_id", "pand_id", "verblijfsobject_id", "naam", "source_file", "input_id"),
-    geom_kind=None, partition="kind", required=True, duplicate_geometry=False,
+    # most rows carry no geometry (BAG ids only), so the generic extent guard is replaced by a check on the
+    # rows that do
+    geom_kind=None, partition="kind", required=True, duplicate_geometry=False, extent=None,
     checks=(("pand_id IS NULL AND verblijfsobject_id IS NULL AND geom IS NULL",
              "neither a BAG pand / verblijfsobject id nor a geometry"),
+            ("geom IS NOT NULL AND NOT (geom && ST_MakeEnvelope({}, {}, {}, {}, 28992))".format(*RD_DOMAIN),
+             "geometry outside the RD New domain of the Netherlands"),
             unknown_id_check("pand_id", "pand", "BAG"),
             unknown_id_check("verblijfsobject_id", "verblijfsobject", "BAG")),
     municipality="left(coalesce(pand_id, verblijfsobject_id), 4)",
@@ -59,8 +64,8 @@ def read_monuments(path: str | Path, kind: str, chunk_size: int = 100_000) -> It
     if p.suffix.lower() == ".csv":
         for df in read_table_csv(p, ALIASES, [["monument_id", "pand_id", "verblijfsobject_id", "x"]], chunk_size):
             x, y = (pd.to_numeric(col(df, c), errors="coerce").to_numpy(dtype=float) for c in ("x", "y"))
-            pts = shapely.points(x, y)
-            geoms = [g if not (g is None or g.is_empty) else None for g in pts]
+            ok = ~(np.isnan(x) | np.isnan(y))
+            geoms = [shapely.Point(a, b) if k else None for a, b, k in zip(x, y, ok)]
             yield tidy(df, kind, p.name, geoms)
         return
     try:
