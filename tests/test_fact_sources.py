@@ -181,3 +181,19 @@ def test_power_lines_from_osm(tmp_path):
     lines = read_power_lines(osm)
     assert list(lines["osm_id"]) == ["w10"] and list(lines["voltage"]) == ["380000"]
     assert lines.geometry.iloc[0].length == pytest.approx(1112, rel=0.01)  # 0.01 degree of latitude
+
+
+def test_fact_columns_for_outputs(bag):
+    import pandas as pd_
+    from plekzoeker.outputs.facts_columns import COLUMNS, add_fact_columns
+
+    load_labels(bag, DATA / "ep_online.csv")
+    load_monuments(bag, DATA / "rijksmonumenten.csv", "rijks")
+    run_facts(bag, load_config(), candidates())
+    df = pd_.DataFrame({"candidate_key": [f"pand:{PAND_A}", "pand:0000000000000000"]})
+    with bag.connect() as c:
+        geo, lst = add_fact_columns(df, c), add_fact_columns(df, c, for_list=True)
+    assert list(geo.columns[1:]) == COLUMNS
+    assert geo.loc[0, "label_rule"] is True and lst.loc[0, "label_rule"] == "yes"
+    assert "energy_label: EP-Online" in geo.loc[0, "fact_sources"] and "bouwjaar: BAG" in geo.loc[0, "fact_sources"]
+    assert geo.loc[1, COLUMNS].isna().all()  # no fact row: every fact unknown (empty)
