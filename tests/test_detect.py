@@ -64,14 +64,16 @@ def test_planted_plots_exactly_and_exclusions_with_their_reasons(engine, demo_lo
     run_detect(engine, demo_loaded, run_id=1)
     got = candidates(engine)
     plots = set(got.loc[got["kind"] == "undeveloped_plot", "label"])
-    assert plots == {p["kadastrale_aanduiding"] for p in manifest["plots"] if p["expected"] == "usable"}
+    assert plots == {p["kadastrale_aanduiding"] for p in manifest["plots"] if p["expected"] == "usable"} - set(manifest["facts"]["excluded_plots"])
     with engine.connect() as c:
         excl = pd.read_sql(sa.text("SELECT candidate_key, reason, details FROM result.exclusion "
                                    "WHERE kind = 'undeveloped_plot'"), c).set_index("candidate_key")
     lost = {p["kadastrale_aanduiding"]: p for p in manifest["plots"] if "expected_reason" in p}
     assert {"public_park", "wood", "sports_field", "inside_cemetery", "half_in_pond", "noisy_main_road"} <= \
         {p["case"] for p in lost.values()}
-    assert set(excl.index) == {f"perceel:{k}" for k in lost}
+    facts_excluded = {f"perceel:{k}" for k in manifest["facts"]["excluded_plots"]}  # plekzoeker/demo/facts.py
+    assert set(excl.index) - facts_excluded == {f"perceel:{k}" for k in lost}
+    assert facts_excluded <= set(excl.index)
     for kad, p in lost.items():
         row = excl.loc[f"perceel:{kad}"]
         first = row["details"]["removed"][0]

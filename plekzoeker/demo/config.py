@@ -10,7 +10,9 @@ DEMO_INPUTS = {
     "brk": "brk_percelen.gpkg",
     "osm": "town.osm.pbf",
     "signals": {"vacancy": "vacancy.csv", "establishments": "establishments.csv", "energy": "energy.csv",
-                "owners": "owners.csv"},
+                "owners": "owners.csv", "labels": "labels.csv"},
+    "zoning": "zoning.gml", "monuments": {"rijks": "rijksmonumenten.csv"}, "3dbag": "3dbag.csv",
+    "natura2000": "natura2000.geojson",
     "rasters": {"noise_lden": "noise_lden.tif"},
 }
 
