@@ -7,7 +7,7 @@ Written next to the other demo files and named in demo.yaml (plekzoeker/demo/con
   it is excluded for zoning), Wonen over the other usable plots;
 * ``natura2000.geojson`` — one Natura 2000 site over the second usable plot (excluded for it);
 * ``labels.csv`` — EP-Online columns: the first candidate office has no label at all (the label-C rule
-  applies: it ranks up with that evidence), the second label A, the others D;
+  applies: it ranks up with that evidence), the second label A, the others B (both good enough: the rule does not apply);
 * ``rijksmonumenten.csv`` — the third candidate office is a Rijksmonument (exempt from the rule);
 * ``3dbag.csv`` — floors and heights for every vacant office.
 
@@ -86,7 +86,7 @@ def write_demo_facts(outdir: Path, manifest: dict) -> dict:
         if o["pand_id"] == no_label:
             continue
         for u in o["units"]:
-            rows.append(["20220301", "A" if o["pand_id"] == label_a else "D", "20220315", "", "", "",
+            rows.append(["20220301", "A" if o["pand_id"] == label_a else "B", "20220315", "", "", "",
                          u["verblijfsobject_id"], "U"])
     _csv(outdir / "labels.csv", ["Pand_opnamedatum", "Pand_energieklasse", "Pand_registratiedatum", "Pand_postcode",
                                  "Pand_huisnummer", "Pand_huisnummer_toev", "Pand_bagverblijfsobjectid",
