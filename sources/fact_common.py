@@ -76,3 +76,18 @@ def unknown_id_check(column: str, table: str, what: str) -> tuple[str, str]:
     return (f"{column} IS NOT NULL AND EXISTS (SELECT 1 FROM core.{table}) AND NOT EXISTS "
             f"(SELECT 1 FROM core.{table} b WHERE b.identificatie = {column})",
             f"unknown {what} {column} (not in the loaded BAG)")
+
+
+def read_vector(path: Path, what: str, aliases: dict[str, tuple[str, ...]]):
+    """A vector file (GeoJSON, GeoPackage, ...) in RD New with canonical column names; a file GDAL cannot read
+    or that declares no CRS is one SourceError line."""
+    import pyogrio
+
+    try:
+        gdf = pyogrio.read_dataframe(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises several kinds; the user needs one line
+        raise SourceError(path, f"cannot read as a {what} file ({str(exc).strip().splitlines()[0]})") from None
+    if gdf.crs is None:
+        raise SourceError(path, "declares no CRS (expected EPSG:28992 RD New or a declared CRS)")
+    gdf = gdf.to_crs(28992)
+    return gdf.rename(columns={c: canonical(c, aliases) for c in gdf.columns if c != "geometry"})

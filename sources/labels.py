@@ -38,7 +38,7 @@ ENERGY_LABEL = TableSpec(
     table="energy_label",
     columns=("verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging", "label", "registered",
              "label_type", "source_file", "input_id"),
-    geometry=None,
+    geometry=None, indexes=("(verblijfsobject_id)", "(postcode, huisnummer)"),
     checks=(KEY_CHECK, ("label IS NULL", "no label class (energieklasse)"),
             (f"label NOT IN ({', '.join(repr(c) for c in LABEL_CLASSES)})", "label class not one of A++++ .. G"),
             unknown_id_check("verblijfsobject_id", "verblijfsobject", "BAG")),

@@ -15,14 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 import sqlalchemy as sa
 
 from ..db.guards import RD_DOMAIN, LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
 from ..errors import SourceError
-from .fact_common import bag_id, canonical, col, read_table_csv, unknown_id_check
+from .fact_common import bag_id, col, read_table_csv, read_vector, unknown_id_check
 
 KINDS = ("rijks", "gemeentelijk")
 ALIASES = {
@@ -68,14 +67,7 @@ def read_monuments(path: str | Path, kind: str, chunk_size: int = 100_000) -> It
             geoms = [shapely.Point(a, b) if k else None for a, b, k in zip(x, y, ok)]
             yield tidy(df, kind, p.name, geoms)
         return
-    try:
-        gdf = pyogrio.read_dataframe(p)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises several kinds; the user needs one line
-        raise SourceError(p, f"cannot read as a monuments file ({str(exc).strip().splitlines()[0]})") from None
-    if gdf.crs is None:
-        raise SourceError(p, "declares no CRS (expected EPSG:28992 RD New or a declared CRS)")
-    gdf = gdf.to_crs(28992)
-    gdf = gdf.rename(columns={c: canonical(c, ALIASES) for c in gdf.columns if c != "geometry"})
+    gdf = read_vector(p, "monuments", ALIASES)
     for start in range(0, len(gdf), chunk_size):
         part = gdf.iloc[start:start + chunk_size]
         yield tidy(part, kind, p.name, part.geometry)

@@ -24,14 +24,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import sqlalchemy as sa
 from shapely.geometry import mapping, shape
 
 from ..db.guards import LoadPolicy
 from ..db.load import LoadStats, TableSpec, load_input
-from ..errors import FetchError, SourceError
-from .fact_common import canonical, col
+from ..errors import FetchError
+from .fact_common import col, read_vector
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +48,7 @@ def read_natura2000(path: str | Path) -> Iterator[gpd.GeoDataFrame]:
     """Yield core.protected_area rows (kind natura2000) from a vector file."""
     from .zoning_read import _surfaces  # the same "surface or None" rule as zoning
     p = Path(path)
-    try:
-        gdf = pyogrio.read_dataframe(p)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises several kinds; the user needs one line
-        raise SourceError(p, f"cannot read as a Natura 2000 file ({str(exc).strip().splitlines()[0]})") from None
-    if gdf.crs is None:
-        raise SourceError(p, "declares no CRS (expected EPSG:28992 RD New or a declared CRS)")
-    gdf = gdf.to_crs(28992)
-    gdf.columns = [canonical(c, ALIASES) if c != "geometry" else c for c in gdf.columns]
+    gdf = read_vector(p, "Natura 2000", ALIASES)
     site = col(gdf, "identificatie").fillna("n2k")
     ident = site + "#" + pd.Series(range(len(gdf)), index=gdf.index).astype(str)
     out = pd.DataFrame({"identificatie": ident, "kind": "natura2000", "naam": col(gdf, "naam")}, index=gdf.index)
