@@ -47,6 +47,8 @@ import sqlalchemy as sa
 from plekzoeker.db.models import OUTREACH_STATUSES
 from plekzoeker.errors import ConfigError, OutreachError
 
+from .facts_columns import COLUMNS as FACT_COLUMNS
+from .facts_columns import add_fact_columns
 from .geojson import BAG_VIEWER, PUBLIC_MODE
 
 log = logging.getLogger(__name__)
@@ -388,12 +390,13 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
     out.loc[out["state"] == "gone", "why"] = "no longer found"
     if not names:
         out = out.drop(columns=["owner_name"])
+    out = add_fact_columns(out, conn, for_list=True)
     return out.reset_index(drop=True)
 
 
 LIST_COLUMNS = ["rank", "candidate_key", "address_or_parcel", "what", "area_m2", "score", "why", "owner_kind",
                 "owner_name", "outreach_status", "outreach_note", "outreach_conflict", "outreach_version", "first_seen", "gone_since", "municipality",
-                "rank_overall", "kind", "confidence", "bag_viewer"]
+                "rank_overall", "kind", "confidence", "bag_viewer", *FACT_COLUMNS]
 
 
 def order_list(df: pd.DataFrame, opts: ListOptions) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from plekzoeker.scoring.coverage import coverage_lines, no_data_categories
 from . import changes as chg
 from . import outreach
 from .context import context_layers, context_options
+from .facts_columns import add_fact_columns
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
@@ -134,6 +135,7 @@ def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None
     out["outreach_status"] = df["outreach_status"]
     out["bag_viewer"] = [BAG_VIEWER.format(d["pand_id"]) if k == "vacant_building" and d.get("pand_id") else None
                          for k, d in zip(df["kind"], df["details"])]
+    out = add_fact_columns(out, conn)
     return gpd.GeoDataFrame(out, geometry=df.geometry.to_numpy(), crs=28992)
 
 

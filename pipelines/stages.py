@@ -22,6 +22,7 @@ from plekzoeker.settings import config_hash
 from plekzoeker.sources.bag import load_bag
 from plekzoeker.sources.bgt import load_bgt
 from plekzoeker.sources.brk import load_brk
+from plekzoeker.sources.fact_inputs import fact_input_files, is_fact_input, load_fact_input
 from plekzoeker.sources.gtfs import load_gtfs
 from plekzoeker.sources.osm import categories_from_config, load_osm
 from plekzoeker.sources.rasters import register_raster
@@ -87,6 +88,7 @@ def input_files(cfg: dict) -> dict[str, str]:
     files = {k: inp[k] for k in ("bag", "brk", "osm", "bgt", "gtfs") if inp.get(k)}
     files.update({f"signal:{k}": v for k, v in (inp.get("signals") or {}).items() if v})
     files.update({f"raster:{k}": v for k, v in (inp.get("rasters") or {}).items() if v})
+    files.update(fact_input_files(inp))
     return files
 
 
@@ -107,6 +109,8 @@ def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool =
     elif kind == "gtfs":
         st = load_gtfs(engine, path, area=area, buffer_m=TransitConfig.from_config(cfg).area_buffer_m, force=force,
                        policy=policy)
+    elif is_fact_input(kind):
+        st = load_fact_input(engine, kind, path, force=force, policy=policy)
     elif kind.startswith("signal:"):
         st = load_signal(engine, kind.split(":", 1)[1], path, force=force, policy=policy)
     elif kind.startswith("raster:"):
@@ -134,7 +138,8 @@ def inputs_key(engine: sa.Engine) -> str:
 
 
 def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
-    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score", "transit")}[stage]
+    sections = {"detect": ("area", "vacancy", "plots", "facts"),
+                "score": ("area", "vacancy", "plots", "facts", "access", "score", "transit")}[stage]
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 

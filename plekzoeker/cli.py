@@ -226,12 +226,50 @@ def ingest_gtfs(path: Path = typer.Argument(..., help="GTFS feed: a zip (e.g. th
 
 
 @ingest_app.command("signals")
-def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings or owners."),
-                   path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals')."),
+def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings, owners or labels "
+                                                         "(EP-Online energy labels, CSV or XML)."),
+                   path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals'); "
+                                                         "for labels also EP-Online XML."),
                    force: bool = typer.Option(False, help=FORCE_HELP),
                    allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
     """Load an optional signal CSV (replaces earlier rows of that kind)."""
     _ingest(f"signal:{kind}", path, None, force, allow_shrink)
+
+
+@ingest_app.command("zoning")
+def ingest_zoning(path: Path = typer.Argument(..., help="IMRO2012 GML, Omgevingsplan GeoJSON, or a directory / ZIP of "
+                                                        "several plans (all plans of the area at once)."),
+                  force: bool = typer.Option(False, help=FORCE_HELP),
+                  allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
+    """Load zoning plans (replaces the previous ones); where plans overlap the adopted/newer one wins."""
+    _ingest("zoning", path, None, force, allow_shrink)
+
+
+@ingest_app.command("monuments")
+def ingest_monuments(path: Path = typer.Argument(..., help="CSV (BAG pand/verblijfsobject ids or x/y in RD New) or "
+                                                           "GeoJSON/GeoPackage."),
+                     kind: str = typer.Option("rijks", help="rijks (RCE Rijksmonumenten) or gemeentelijk (municipal list)."),
+                     force: bool = typer.Option(False, help=FORCE_HELP),
+                     allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
+    """Load a monuments list (replaces earlier rows of that kind; the other kind stays)."""
+    _ingest(f"monuments:{kind}", path, None, force, allow_shrink)
+
+
+@ingest_app.command("3dbag")
+def ingest_3dbag(path: Path = typer.Argument(..., help="3DBAG GeoPackage or CSV with identificatie, b3_h_maaiveld, "
+                                                       "b3_h_dak_70p, b3_bouwlagen, b3_opp_grond."),
+                 force: bool = typer.Option(False, help=FORCE_HELP),
+                 allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
+    """Load 3DBAG heights and floors per building."""
+    _ingest("3dbag", path, None, force, allow_shrink)
+
+
+@ingest_app.command("natura2000")
+def ingest_natura2000(path: Path = typer.Argument(..., help="Natura 2000 polygons (GeoJSON, GeoPackage, Shapefile)."),
+                      force: bool = typer.Option(False, help=FORCE_HELP),
+                      allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:
+    """Load Natura 2000 sites: plots on them are excluded with that reason."""
+    _ingest("natura2000", path, None, force, allow_shrink)
 
 
 @ingest_app.command("raster")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from plekzoeker.db.ledger import registered_rasters
 from plekzoeker.db.load import TableSpec, replace_tables
 
+from .facts import apply_facts
 from .plots import find_plots
 from .vacancy import detect_vacant_buildings
 
@@ -82,8 +83,11 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     else:
         excl = pd.DataFrame(columns=list(EXCLUSION.columns))
 
+    facts: dict = {}
+
     def post(cur, staged):
         staging = staged["candidate"]
+        facts.update(apply_facts(cur, staged, cfg, run_id))  # result.fact; plots excluded by a fact move to exclusion
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
             cur.execute(stmt.format(staging=staging), {"day": day})
@@ -91,8 +95,9 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     replace_tables(engine, {CANDIDATE: lambda: [cands], EXCLUSION: lambda: [excl]}, run_id, "detect", post_sql=post)
     summary = {
         "vacant_building": int((cands["kind"] == "vacant_building").sum()) if len(cands) else 0,
-        "undeveloped_plot": int((cands["kind"] == "undeveloped_plot").sum()) if len(cands) else 0,
-        "excluded": int(len(excl)),
+        "undeveloped_plot": (int((cands["kind"] == "undeveloped_plot").sum()) if len(cands) else 0) - facts["excluded_plots"],
+        "excluded": int(len(excl)) + facts["excluded_plots"],
+        "facts": facts,
         "per_municipality": cands.groupby(["municipality", "kind"]).size().rename("n").reset_index().to_dict("records") if len(cands) else [],
     }
     log.info("detect: %d vacant building(s), %d undeveloped plot(s), %d excluded", summary["vacant_building"],

@@ -28,6 +28,8 @@ POI = TableSpec(table="poi", columns=("category", "name", "osm_id", "tags", "inp
                 indexes=("(category)",), required=False, extent="warn")
 LANDUSE = TableSpec(table="landuse", columns=("osm_id", "key", "value", "input_id"), geom_kind="multipolygon",
                     indexes=("(key, value)",), required=False, extent="warn")
+POWER_LINE = TableSpec(table="power_line", columns=("osm_id", "voltage", "input_id"), geom_kind="linestring",
+                       required=False, extent="warn", duplicate_geometry=False)  # sources/power_read.py
 
 
 def categories_from_config(cfg: dict) -> dict[str, list[str]]:
@@ -63,6 +65,10 @@ def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str
     def landuse():
         yield data().landuse
 
-    return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse},
+    def power():
+        from .power_read import read_power_lines
+        yield read_power_lines(path, area=area)
+
+    return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse, POWER_LINE: power},
                       options={"area": _area_options(area), "categories": categories}, force=force,
                       policy=(policy or LoadPolicy()).for_area(area))

@@ -69,7 +69,7 @@ def test_planted_vacant_buildings_found(demo_run, engine, demo_dir):
 
 def test_planted_plots_found(demo_run, engine, demo_dir):
     m = manifest(demo_dir)
-    expected = {p["kadastrale_aanduiding"] for p in m["plots"] if p["expected"] == "usable"}
+    expected = {p["kadastrale_aanduiding"] for p in m["plots"] if p["expected"] == "usable"} - set(m["facts"]["excluded_plots"])
     with engine.connect() as c:
         found = {r[0] for r in c.execute(sa.text("SELECT label FROM result.candidate WHERE kind = 'undeveloped_plot'"))}
     assert found == expected

@@ -53,8 +53,12 @@ def test_exact_evidence_and_confidence_of_planted_offices(engine, demo_loaded, d
     assert "vacancy_register" in sig and "active_establishment" in sig and "normal_energy" in sig
     assert got.loc[f"pand:{conflicting}", "confidence"] < got.loc[f"pand:{strong}", "confidence"]
     assert len(planted) >= 7
+    w = demo_loaded["facts"]["label_rule"]["weight"]
+    label_rule = manifest["facts"]["label_rule_applies"]  # no energy label: the label-C rule adds one signal
     for pand_id, b in planted.items():  # the generator computed the confidence it planted
-        assert got.loc[f"pand:{pand_id}", "confidence"] == pytest.approx(b["confidence_default"], abs=1e-3), pand_id
+        want = 1 - (1 - b["confidence_default"]) * (1 - w) if pand_id == label_rule else b["confidence_default"]
+        assert got.loc[f"pand:{pand_id}", "confidence"] == pytest.approx(want, abs=1e-3), pand_id
+    assert [e["signal"] for e in got.loc[f"pand:{label_rule}", "evidence"]][-1] == "label_rule"
 
 
 def test_planted_plots_exactly_and_exclusions_with_their_reasons(engine, demo_loaded, demo_dir):
@@ -64,14 +68,16 @@ def test_planted_plots_exactly_and_exclusions_with_their_reasons(engine, demo_lo
     run_detect(engine, demo_loaded, run_id=1)
     got = candidates(engine)
     plots = set(got.loc[got["kind"] == "undeveloped_plot", "label"])
-    assert plots == {p["kadastrale_aanduiding"] for p in manifest["plots"] if p["expected"] == "usable"}
+    assert plots == {p["kadastrale_aanduiding"] for p in manifest["plots"] if p["expected"] == "usable"} - set(manifest["facts"]["excluded_plots"])
     with engine.connect() as c:
         excl = pd.read_sql(sa.text("SELECT candidate_key, reason, details FROM result.exclusion "
                                    "WHERE kind = 'undeveloped_plot'"), c).set_index("candidate_key")
     lost = {p["kadastrale_aanduiding"]: p for p in manifest["plots"] if "expected_reason" in p}
     assert {"public_park", "wood", "sports_field", "inside_cemetery", "half_in_pond", "noisy_main_road"} <= \
         {p["case"] for p in lost.values()}
-    assert set(excl.index) == {f"perceel:{k}" for k in lost}
+    facts_excluded = {f"perceel:{k}" for k in manifest["facts"]["excluded_plots"]}  # plekzoeker/demo/facts.py
+    assert set(excl.index) - facts_excluded == {f"perceel:{k}" for k in lost}
+    assert facts_excluded <= set(excl.index)
     for kad, p in lost.items():
         row = excl.loc[f"perceel:{kad}"]
         first = row["details"]["removed"][0]

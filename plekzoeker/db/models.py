@@ -392,6 +392,97 @@ class Fact(Base):
     run_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+# --- core: the sources of the facts (migration 0005) -------------------------------------------------
+class Zoning(Base):
+    """Zoning objects of both regimes: IMRO2012 plan objects and Omgevingsplan (DSO) functie annotations."""
+    __tablename__ = "zoning"
+    __table_args__ = (
+        CheckConstraint("regime IN ('imro', 'dso')", name="zoning_regime_check"),
+        _gist("zoning_geom"), Index("zoning_ix0", "objecttype"), {"schema": "core"})
+    identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
+    regime: Mapped[str] = mapped_column(Text)
+    plan_id: Mapped[str] = mapped_column(Text)
+    plan_name: Mapped[str | None] = mapped_column(Text)
+    plan_status: Mapped[str | None] = mapped_column(Text)
+    plan_date: Mapped[dt.date | None] = mapped_column(Date)
+    objecttype: Mapped[str] = mapped_column(Text)
+    hoofdgroep: Mapped[str | None] = mapped_column(Text)
+    naam: Mapped[str | None] = mapped_column(Text)
+    waarde: Mapped[str | None] = mapped_column(Text)
+    waarde_type: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("MULTIPOLYGON", nullable=True)  # NULL only in staging: rejected as 'no surface'
+
+
+class EnergyLabel(Base):
+    """EP-Online energy labels, keyed by verblijfsobject id or address."""
+    __tablename__ = "energy_label"
+    __table_args__ = (Index("energy_label_ix0", "verblijfsobject_id"),
+                      Index("energy_label_ix1", "postcode", "huisnummer"), {"schema": "core"})
+    verblijfsobject_id: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    huisnummer: Mapped[int | None] = mapped_column(Integer)
+    huisletter: Mapped[str | None] = mapped_column(Text)
+    toevoeging: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)
+    registered: Mapped[dt.date | None] = mapped_column(Date)
+    label_type: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [verblijfsobject_id, postcode, huisnummer]}
+
+
+class Monument(Base):
+    """Rijksmonumenten and municipal monuments, by BAG id or geometry."""
+    __tablename__ = "monument"
+    __table_args__ = (CheckConstraint("kind IN ('rijks', 'gemeentelijk')", name="monument_kind_check"),
+                      _gist("monument_geom"), Index("monument_ix0", "pand_id"), {"schema": "core"})
+    kind: Mapped[str] = mapped_column(Text)
+    monument_id: Mapped[str | None] = mapped_column(Text)
+    pand_id: Mapped[str | None] = mapped_column(Text)
+    verblijfsobject_id: Mapped[str | None] = mapped_column(Text)
+    naam: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("GEOMETRY", nullable=True)
+    __mapper_args__ = {"primary_key": [kind, monument_id, pand_id]}
+
+
+class Pand3d(Base):
+    """3DBAG heights and floors per BAG pand."""
+    __tablename__ = "pand_3d"
+    __table_args__ = {"schema": "core"}
+    pand_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    h_maaiveld: Mapped[float | None] = mapped_column(Float)
+    h_dak_70p: Mapped[float | None] = mapped_column(Float)
+    bouwlagen: Mapped[int | None] = mapped_column(Integer)
+    opp_grond: Mapped[float | None] = mapped_column(Float)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProtectedArea(Base):
+    """Protected nature (Natura 2000 sites): plot exclusions."""
+    __tablename__ = "protected_area"
+    __table_args__ = (_gist("protected_area_geom"), {"schema": "core"})
+    identificatie: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    naam: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("MULTIPOLYGON", nullable=True)  # NULL only in staging: rejected as 'no surface'
+
+
+class PowerLine(Base):
+    """High-voltage lines (OSM power=line): plot exclusions within a buffer."""
+    __tablename__ = "power_line"
+    __table_args__ = (_gist("power_line_geom"), {"schema": "core"})
+    osm_id: Mapped[str | None] = mapped_column(Text)
+    voltage: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("LINESTRING")
+    __mapper_args__ = {"primary_key": [osm_id]}
+
+
 # --- GTFS timetables (migration 0007, sources/gtfs.py) -------------------------------------------
 class GtfsStop(Base):
     """A GTFS stop or station in the area (with its buffer)."""

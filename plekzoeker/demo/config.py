@@ -11,7 +11,9 @@ DEMO_INPUTS = {
     "osm": "town.osm.pbf",
     "gtfs": "gtfs.zip",
     "signals": {"vacancy": "vacancy.csv", "establishments": "establishments.csv", "energy": "energy.csv",
-                "owners": "owners.csv"},
+                "owners": "owners.csv", "labels": "labels.csv"},
+    "zoning": "zoning.gml", "monuments": {"rijks": "rijksmonumenten.csv"}, "3dbag": "3dbag.csv",
+    "natura2000": "natura2000.geojson",
     "rasters": {"noise_lden": "noise_lden.tif"},
 }
 

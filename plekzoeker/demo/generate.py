@@ -59,6 +59,7 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
+from .facts import write_demo_facts
 from .gtfs import write_demo_gtfs
 
 log = logging.getLogger(__name__)
@@ -1655,6 +1656,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
                 "invented and end in '-Testpersoon'.",
     })
     manifest = json.loads(json.dumps(manifest, default=_json_default))  # plain JSON types, as a reader sees them
+    manifest["facts"] = write_demo_facts(outdir, manifest)  # zoning, labels, monuments, 3DBAG, Natura 2000
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("demo town written to %s in %.1f s (GeoPackages %.1f s, OSM + noise %.1f s)", outdir,
              time.perf_counter() - t_start, t_gpkg - t_start, t_osm - t_gpkg)
