@@ -145,7 +145,9 @@ def inputs_key(engine: sa.Engine) -> str:
 
 
 def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
-    sections = {"detect": ("area", "vacancy", "plots"), "score": ("area", "vacancy", "plots", "access", "score")}[stage]
+    sections = {"detect": ("area", "vacancy", "plots"),
+                "score": ("area", "vacancy", "plots", "access", "score", "capacity", "quick_scan", "owners",
+                          "long_vacancy")}[stage]
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 

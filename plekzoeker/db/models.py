@@ -390,3 +390,28 @@ class Fact(Base):
     height_m: Mapped[float | None] = mapped_column(Float)
     sources: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Ranking(Base):
+    """Per candidate: capacity, vetoes, quick-scan flags, owner priority, profile, rank range; NULL = unknown."""
+    __tablename__ = "ranking"
+    __table_args__ = {"schema": "result", "comment": "Per candidate: capacity, vetoes, flags, owner priority, "
+                                                     "profile, rank range; NULL = unknown."}
+    candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    profile: Mapped[str] = mapped_column(Text)
+    people_low: Mapped[int | None] = mapped_column(Integer)
+    people_high: Mapped[int | None] = mapped_column(Integer)
+    homes_low: Mapped[int | None] = mapped_column(Integer)
+    homes_high: Mapped[int | None] = mapped_column(Integer)
+    capacity_basis: Mapped[str | None] = mapped_column(Text)
+    vetoes: Mapped[list] = mapped_column(JSONB, server_default=_EMPTY_LIST)
+    flags: Mapped[list] = mapped_column(JSONB, server_default=_EMPTY_LIST)
+    owner_kind: Mapped[str | None] = mapped_column(Text)
+    owner_tier: Mapped[int | None] = mapped_column(Integer)
+    offered: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    flagged_since: Mapped[dt.date | None] = mapped_column(Date)
+    months_flagged: Mapped[int | None] = mapped_column(Integer)
+    score_relative: Mapped[float | None] = mapped_column(Float)
+    rank_low: Mapped[int | None] = mapped_column(Integer)
+    rank_high: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,22 @@
+"""What a coordinator acts on (result.ranking): capacity range, hard vetoes, quick-scan flags, owner
+priority, the scoring profile used, months flagged, relative score and rank range. NULL means unknown.
+
+Revision ID: 0006
+Revises: 0004 (the lead rechains after 0005 at merge)
+"""
+from pathlib import Path
+
+from alembic import op
+
+revision = "0006"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(Path(__file__).with_suffix(".sql").read_text())
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE IF EXISTS result.ranking")
