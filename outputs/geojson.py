@@ -18,6 +18,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from .ranking_columns import LAYER_PROPERTY_DOCS
+
 KIND_FILES = {"vacant_building": "vacant_buildings", "undeveloped_plot": "undeveloped_plots"}
 BAG_VIEWER = "https://bagviewer.kadaster.nl/lvbag/bag-viewer/?objectId={}"
 
@@ -38,6 +40,7 @@ PROPERTY_DOCS = {
     "first_seen": "date this place was first found",
     "outreach_status": "status a coordinator recorded (new, contacted, in talks, declined, suitable, unsuitable)",
     "bag_viewer": "link to the building in the Kadaster BAG viewer",
+    **LAYER_PROPERTY_DOCS,
 }
 
 

@@ -44,6 +44,7 @@ from .html_map import tiles_option, write_map
 from .qgis_project import write_project
 from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
+from .ranking_columns import RANKING_JOIN, layer_columns
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,15 @@ class PublishError(PlekzoekerError):
 RANKED_SQL = """
 SELECT c.candidate_key, c.kind, c.label, c.municipality, c.area_m2, c.confidence, c.evidence, c.details,
        s.score, s.rank, s.rank_municipality, s.subscores, s.criteria, s.weights,
-       h.first_seen, coalesce(o.status, 'new') AS outreach_status, c.geom
+       h.first_seen, coalesce(o.status, 'new') AS outreach_status, to_jsonb(r) AS ranking, c.geom
 FROM result.candidate c
 JOIN result.score s USING (candidate_key)
+{ranking_join}
 LEFT JOIN result.candidate_history h USING (candidate_key)
 LEFT JOIN result.outreach o USING (candidate_key)
 WHERE s.rank IS NOT NULL AND (CAST(:gm AS text) IS NULL OR c.municipality = CAST(:gm AS text))
 ORDER BY s.rank
-"""
+""".replace("{ranking_join}", RANKING_JOIN)
 GONE_SQL = """
 SELECT k.candidate_key, h.gone_since, s.excluded_reason, o.status AS outreach_status
 FROM unnest(CAST(:keys AS text[])) AS k(candidate_key)
@@ -133,6 +135,7 @@ def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None
     out["outreach_status"] = df["outreach_status"]
     out["bag_viewer"] = [BAG_VIEWER.format(d["pand_id"]) if k == "vacant_building" and d.get("pand_id") else None
                          for k, d in zip(df["kind"], df["details"])]
+    out = pd.concat([out, layer_columns(df["ranking"], out["rank_municipality"])], axis=1)
     return gpd.GeoDataFrame(out, geometry=df.geometry.to_numpy(), crs=28992)
 
 
