@@ -8,7 +8,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TRUNCATE = """
 TRUNCATE core.pand, core.verblijfsobject, core.perceel, core.bgt_vlak, core.poi, core.network_node,
          core.network_edge, core.landuse, core.signal, core.owner, result.candidate, result.access, result.score,
-         result.outreach, result.outreach_history, result.candidate_history, result.exclusion, meta.raster, meta.stage, meta.run,
+         result.outreach, result.outreach_history, result.candidate_history, result.exclusion, result.ranking, meta.raster, meta.stage, meta.run,
          meta.input CASCADE
 """
 
