@@ -36,6 +36,7 @@ from . import changes as chg
 from . import outreach
 from ..errors import PlekzoekerError
 from ..scoring.coverage import coverage_lines, no_data_categories
+from ..scoring.ranking import read_profiles
 from ..scoring.run import read_coverage
 from .context import context_layers, context_options
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
@@ -44,6 +45,7 @@ from .html_map import tiles_option, write_map
 from .qgis_project import write_project
 from .report import report_pages, write_pages
 from .qgis_style import graduated_qml
+from .municipality_summary import about_lines, coverage_markdown, municipality_report
 from .ranking_columns import RANKING_JOIN, layer_columns
 
 log = logging.getLogger(__name__)
@@ -200,7 +202,9 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
                                       if c["candidate_key"] not in current_keys])
         coverage = read_coverage(conn)
+        munis = municipality_report(conn, ranked, cfg, read_profiles(conn))
     about_extra = coverage_lines(coverage) if coverage else ["unknown (the scoring run recorded no coverage report)"]
+    about_extra = [*about_lines(munis), *about_extra]
     # municipalities of listed candidates that are gone, carried forward for the next publish's lists
     kept_gm = {k: gm for k, gm, st in zip(rows["candidate_key"], rows["municipality"], rows["state"])
                if st != "ranked" and isinstance(gm, str)}
@@ -217,6 +221,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         write_pages(staging, reports)
         lists = outreach.write_lists(rows, staging, list_opts, published_at, about_extra)
         chg.write_changes(staging, report)
+        (staging / "coverage.md").write_text(coverage_markdown(munis, published_at), encoding="utf-8")
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
         write_map(staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
@@ -237,7 +242,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "reports": sorted(reports),
                    "owner_names": "owner_name" in rows.columns,
                    "sources": _licences(cfg),
-                   "coverage": coverage,
+                   "coverage": coverage, "municipalities": munis,
                    "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)

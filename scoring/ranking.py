@@ -221,3 +221,13 @@ def save_run_info(engine: sa.Engine, run_id: int, info: dict) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || CAST(:c AS jsonb) "
                              "WHERE run_id = :r"), {"c": json.dumps(info), "r": run_id})
+
+
+def read_profiles(conn: sa.Connection) -> dict | None:
+    """The weights of every profile of the run that last scored (None when unknown)."""
+    row = conn.execute(sa.text("SELECT r.summary->'score_profiles' FROM meta.stage s JOIN meta.run r USING (run_id) "
+                               "WHERE s.stage = 'score'")).first()
+    if row is None or row[0] is None:
+        row = conn.execute(sa.text("SELECT summary->'score_profiles' FROM meta.run WHERE summary ? 'score_profiles' "
+                                   "ORDER BY run_id DESC LIMIT 1")).first()
+    return row[0] if row and row[0] is not None else None
