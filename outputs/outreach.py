@@ -251,6 +251,8 @@ def evidence_phrase(item: dict) -> str:
         return f"low energy use ({value.replace('kWh/m2', 'kWh/m²')})"
     if signal == "listed_long":
         return f"for rent/sale since {since}" if since else "listed for rent/sale a long time"
+    if signal == "offered_by_owner":
+        return value or "offered by owner"
     if signal == "osm_vacant_tag":
         return "OSM: tagged vacant"
     if signal == "active_establishment":

@@ -95,8 +95,8 @@ def evidence_summary(kind: str, evidence: list[dict]) -> str:
     'vacancy register since 2024-01-01 (3 units); low energy use (4–9.6 kWh/m²; 3 units); against: active
     business registered (1 unit)'. Plots: what was removed, e.g. 'removed OSM natural=water (750 m²)'."""
     if kind == "undeveloped_plot":
-        return "; ".join(f"removed {_removed_words(str(e['removed']))} ({float(e['area_m2']):.0f} m²)"
-                         for e in evidence) or "nothing removed"
+        return "; ".join(f"removed {_removed_words(str(e['removed']))} ({float(e['area_m2']):.0f} m²)" if "removed" in e
+                         else outreach.evidence_phrase(e) for e in evidence) or "nothing removed"  # or: an owner's offer
     groups: dict[str, list[dict]] = {}
     for e in evidence:
         groups.setdefault(e["signal"], []).append(e)

@@ -97,7 +97,7 @@ def list_columns(ranking: pd.Series, rank_municipality: pd.Series) -> pd.DataFra
     out["vetoes"] = ["; ".join(_get(r, "vetoes") or []) or None for r in rs]
     out["flags"] = ["; ".join(_get(r, "flags") or []) or None for r in rs]
     out["owner_priority"] = [_get(r, "owner_tier") for r in rs]
-    out["offered"] = ["offered by owner" if _get(r, "offered") else None for r in rs]
+    out["offered"] = [(_get(r, "offer") or "offered by owner") if _get(r, "offered") else None for r in rs]
     out["profile"] = [_get(r, "profile") for r in rs]
     out["rank_range"] = [rank_range(k, _get(r, "rank_low"), _get(r, "rank_high"))
                          for k, r in zip(rank_municipality, rs)]

@@ -213,7 +213,7 @@ def ingest_bgt(path: Path = typer.Argument(..., help="BGT GML zip (bgt_<layer>.g
 
 
 @ingest_app.command("signals")
-def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings or owners."),
+def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings, owners or offers (places owners offer)."),
                    path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals')."),
                    force: bool = typer.Option(False, help=FORCE_HELP),
                    allow_shrink: bool = typer.Option(False, "--allow-shrink", help=SHRINK_HELP)) -> None:

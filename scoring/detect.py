@@ -11,6 +11,7 @@ import shapely
 import sqlalchemy as sa
 
 from ..db.load import TableSpec, replace_tables
+from .offers import add_offered
 from ..sources.rasters import registered_rasters
 from .plots import find_plots
 from .vacancy import detect_vacant_buildings
@@ -74,7 +75,7 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, cfg, today=day)
         plots, plot_excl = find_plots(conn, cfg, registered_rasters(engine))
-    cands = candidate_frame(buildings, plots, run_id)
+    cands = add_offered(engine, candidate_frame(buildings, plots, run_id), cfg, day, run_id)  # places owners offer
     excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True) if len(excl) or len(plot_excl) else excl
     if len(excl):
         excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)

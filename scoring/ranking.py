@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from ..errors import ConfigError
 from .capacity import CapacityConfig, capacity
 from .flags import Facts, QuickScanConfig, flags, quick_scan_subscore, vetoes
+from .offers import offers_by_candidate
 from .profiles import OwnerPriority, Profiles
 from .score import compute_scores
 from .stability import StabilityConfig, rank_ranges
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 FACTS_SQL = (Path(__file__).parent / "sql" / "ranking_facts.sql").read_text()
 HISTORY_START_SQL = "SELECT min(first_seen) FROM result.candidate_history"
 RANKING_COLUMNS = ("candidate_key", "profile", "people_low", "people_high", "homes_low", "homes_high", "capacity_basis",
-                   "vetoes", "flags", "owner_kind", "owner_tier", "offered", "flagged_since", "months_flagged",
+                   "vetoes", "flags", "owner_kind", "owner_tier", "offered", "offer", "flagged_since", "months_flagged",
                    "score_relative", "rank_low", "rank_high", "run_id")
 
 
@@ -92,7 +93,7 @@ def facts_of(row: dict) -> Facts:
 
 
 def candidate_info(facts: pd.DataFrame, owner_kind: dict[str, str], rc: RankingConfig, today: dt.date,
-                   history_start: dt.date | None) -> pd.DataFrame:
+                   history_start: dt.date | None, offers: dict[str, str] | None = None) -> pd.DataFrame:
     """Per candidate (index candidate_key): the extra sub-scores, vetoes, flags, owner, history, capacity."""
     rows = []
     long_ok = history_start is not None and months_between(history_start, today) >= rc.full_months
@@ -112,7 +113,8 @@ def candidate_info(facts: pd.DataFrame, owner_kind: dict[str, str], rc: RankingC
                              and f.kind == "vacant_building" else math.nan),
             "vetoes": vetoes(f, rc.quick_scan), "flags": [line for _, line in found],
             "owner_kind": kind, "owner_tier": rc.owners.tier(kind), "sort_tier": rc.owners.sort_tier(kind),
-            "offered": False, "flagged_since": since, "months_flagged": months,
+            "offered": rec["candidate_key"] in (offers or {}), "offer": (offers or {}).get(rec["candidate_key"]),
+            "flagged_since": since, "months_flagged": months,
             "people_low": cap.people_low, "people_high": cap.people_high, "homes_low": cap.homes_low,
             "homes_high": cap.homes_high, "capacity_basis": cap.basis,
         })
@@ -166,15 +168,17 @@ def stability_ranges(out: pd.DataFrame, groups: pd.Series, c: StabilityConfig) -
     return out.assign(rank_low=lo, rank_high=hi)
 
 
-def read_facts(engine: sa.Engine) -> tuple[pd.DataFrame, dict[str, str], dt.date | None]:
-    """Facts per candidate, the owner kind per candidate (no names), and the first date of the run history."""
+def read_facts(engine: sa.Engine, day: dt.date) -> tuple[pd.DataFrame, dict[str, str], dt.date | None, dict[str, str]]:
+    """Facts per candidate, the owner kind per candidate (no names), the first date of the run history and
+    the offers (in words, no contact) per candidate."""
     from ..outputs.outreach import owners
 
     with engine.connect() as conn:
         facts = pd.read_sql(sa.text(FACTS_SQL), conn)
         own = owners(conn, list(facts["candidate_key"]), names=False)
         start = conn.execute(sa.text(HISTORY_START_SQL)).scalar()
-    return facts, {k: v for k, v in zip(own["candidate_key"], own["owner_kind"]) if v}, start
+        offers = offers_by_candidate(conn, facts, day)
+    return facts, {k: v for k, v in zip(own["candidate_key"], own["owner_kind"]) if v}, start, offers
 
 
 def rank_candidates(engine: sa.Engine, cands: pd.DataFrame, dist: pd.DataFrame, cfg: dict, run_id: int,
@@ -182,8 +186,9 @@ def rank_candidates(engine: sa.Engine, cands: pd.DataFrame, dist: pd.DataFrame, 
     """Scores (result.score columns) and ranking rows (result.ranking) of every candidate; and what the run
     stores with itself (the profiles used). ``score_kw``: context / no_data as compute_scores takes them."""
     rc = RankingConfig.from_config(cfg)
-    facts, owner_kind, start = read_facts(engine)
-    info = candidate_info(facts, owner_kind, rc, today or dt.date.today(), start)
+    today = today or dt.date.today()
+    facts, owner_kind, start, offers = read_facts(engine, today)
+    info = candidate_info(facts, owner_kind, rc, today, start, offers)
     extra = info[["quick_scan", "owner", "long_vacancy"]]
     out = score_by_profile(cands, dist, cfg, rc, extra, **score_kw)
     out["municipality"] = out["candidate_key"].map(info["municipality"])
@@ -200,7 +205,8 @@ def rank_candidates(engine: sa.Engine, cands: pd.DataFrame, dist: pd.DataFrame, 
            for c in ("people_low", "people_high", "homes_low", "homes_high", "owner_tier", "months_flagged")},
         "capacity_basis": rk["capacity_basis"].to_numpy(),
         "vetoes": [json.dumps(r) for r in reasons], "flags": [json.dumps(f) for f in rk["flags"]],
-        "owner_kind": rk["owner_kind"].to_numpy(), "offered": rk["offered"].to_numpy(),
+        "owner_kind": rk["owner_kind"].to_numpy(), "offered": rk["offered"].astype(bool).to_numpy(),
+        "offer": rk["offer"].to_numpy(),
         "flagged_since": rk["flagged_since"].to_numpy(),
         "score_relative": out["score_relative"].astype(object).where(out["score_relative"].notna(), None).to_numpy(),
         "rank_low": out["rank_low"].astype(object).where(out["rank_low"].notna(), None).to_numpy(),

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import yaml
 
+from .ranking import ranking_config
+
 DEMO_INPUTS = {
     "bag": "bag.gpkg",
     "brk": "brk_percelen.gpkg",
     "osm": "town.osm.pbf",
     "signals": {"vacancy": "vacancy.csv", "establishments": "establishments.csv", "energy": "energy.csv",
-                "owners": "owners.csv"},
+                "owners": "owners.csv", "offers": "offers.csv"},
     "rasters": {"noise_lden": "noise_lden.tif"},
 }
 
@@ -18,7 +20,8 @@ DEMO_INPUTS = {
 def write_demo_config(outdir: str | Path) -> Path:
     """Write ``demo.yaml`` next to the demo files (paths relative to it) and return its path."""
     outdir = Path(outdir)
-    cfg = {"area": {"municipality": "GM9999"}, "inputs": DEMO_INPUTS, "access": {"modes": ["walk", "bike"]}}
+    cfg = {"area": {"municipality": "GM9999"}, "inputs": DEMO_INPUTS, "access": {"modes": ["walk", "bike"]},
+           **ranking_config("GM9999")}
     path = outdir / "demo.yaml"
     path.write_text("# Runs plekzoeker on the generated demo town (fictitious, municipality GM9999).\n"
                     + yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")

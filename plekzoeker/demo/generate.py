@@ -59,6 +59,8 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
+from .ranking import write_ranking_inputs
+
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
@@ -1651,6 +1653,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
                 "it is placed in RD New in an area that is rural in reality. Names of natural persons are "
                 "invented and end in '-Testpersoon'.",
     })
+    manifest.update(write_ranking_inputs(outdir, manifest))  # offers.csv for the ranking (plekzoeker/demo/ranking.py)
     manifest = json.loads(json.dumps(manifest, default=_json_default))  # plain JSON types, as a reader sees them
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("demo town written to %s in %.1f s (GeoPackages %.1f s, OSM + noise %.1f s)", outdir,

@@ -1,7 +1,7 @@
 -- What capacity, vetoes and flags look at, one row per candidate; NULL = unknown (LEFT JOINs throughout:
 -- result.fact may have no row for a candidate, a plot has no building). depth_m: twice the radius of the
 -- largest circle inside the building's footprint (how far the middle is from a facade, doubled).
-SELECT c.candidate_key, c.kind, c.municipality, c.area_m2,
+SELECT c.candidate_key, c.kind, c.municipality, c.area_m2, c.source_ids,
        CAST(c.details->>'units_vacant' AS integer) AS units_vacant,
        CAST(c.details->>'vacant_area_m2' AS float8) AS vacant_area_m2,
        f.zoning, f.zoning_verdict, f.zoning_rule, f.monument, f.energy_label, f.label_rule,

@@ -1,5 +1,6 @@
 """What a coordinator acts on (result.ranking): capacity range, hard vetoes, quick-scan flags, owner
 priority, the scoring profile used, months flagged, relative score and rank range. NULL means unknown.
+And core.offer: places owners offer (contact details are personal data, never published).
 
 Revision ID: 0006
 Revises: 0004 (the lead rechains after 0005 at merge)
@@ -20,3 +21,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS result.ranking")
+    op.execute("DROP TABLE IF EXISTS core.offer")
