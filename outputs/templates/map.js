@@ -111,7 +111,7 @@
       var area = L.geoJSON(f, {
         style: function () {
           return { className: "pz-area pz-" + layer.kind, color: "#232323", weight: 1, fillOpacity: 0.55,
-                   fillColor: colour(p.score_relative), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
+                   fillColor: colour(typeof p.score_relative === "number" ? p.score_relative : p.score), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
         }
       });
       area.bindPopup(function () { return popup(p); });
@@ -122,7 +122,7 @@
         var m = L.circleMarker([pt[1], pt[0]], {
           className: "pz-marker pz-" + layer.kind, radius: 7, weight: layer.kind === "undeveloped_plot" ? 3 : 1.5,
           color: layer.kind === "undeveloped_plot" ? "#1f4e9c" : "#232323",
-          fillColor: colour(p.score_relative), fillOpacity: 0.95
+          fillColor: colour(typeof p.score_relative === "number" ? p.score_relative : p.score), fillOpacity: 0.95
         });
         m.bindPopup(function () { return popup(p); });
         /* a string would be set as innerHTML: give Leaflet a text-only element instead */
@@ -206,7 +206,7 @@
       li.setAttribute("data-key", p.candidate_key);
       li.appendChild(el("span", "#" + fmt(p.rank), "pz-rank"));
       li.appendChild(el("span", p.label || p.candidate_key, "pz-item-label"));
-      var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(p.score_relative);
+      var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(typeof p.score_relative === "number" ? p.score_relative : p.score);
       li.appendChild(sc);
       li.appendChild(el("span", (KIND_WORDS[it.kind] || it.kind) + " · " + fmt(p.area_m2) + " m² · " +
                         fmt(p.municipality) + " · " + fmt(p.outreach_status), "pz-item-meta"));
