@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from .facts_columns import DOCS as FACT_DOCS
+from .ranking_columns import LAYER_PROPERTY_DOCS
 
 KIND_FILES = {"vacant_building": "vacant_buildings", "undeveloped_plot": "undeveloped_plots"}
 BAG_VIEWER = "https://bagviewer.kadaster.nl/lvbag/bag-viewer/?objectId={}"
@@ -45,6 +46,7 @@ PROPERTY_DOCS = {
     "outreach_status": "status a coordinator recorded (new, contacted, in talks, declined, suitable, unsuitable)",
     "bag_viewer": "link to the building in the Kadaster BAG viewer",
     **FACT_DOCS,
+    **LAYER_PROPERTY_DOCS,
 }
 
 

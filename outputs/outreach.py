@@ -50,6 +50,8 @@ from plekzoeker.errors import ConfigError, OutreachError
 from .facts_columns import COLUMNS as FACT_COLUMNS
 from .facts_columns import add_fact_columns
 from .geojson import BAG_VIEWER, PUBLIC_MODE
+from .ranking_columns import LIST_COLUMNS as RANKING_LIST_COLUMNS
+from .ranking_columns import LIST_SPLIT, OWNER_SHEET, RANKING_JOIN, list_columns, owner_groups, owner_sheet
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +70,16 @@ WITH k AS (
     SELECT candidate_key FROM result.score WHERE rank IS NOT NULL
     UNION
     SELECT candidate_key FROM result.outreach
+    UNION
+    SELECT candidate_key FROM result.ranking WHERE vetoes <> '[]'::jsonb   -- vetoed: listed with the reasons
 )
 SELECT k.candidate_key, coalesce(c.kind, h.kind) AS kind, coalesce(c.label, h.label) AS label, c.municipality,
        c.area_m2, c.confidence, c.evidence, c.details, s.score, s.rank, s.rank_municipality, s.subscores, s.criteria,
        s.weights, s.excluded_reason, h.first_seen, h.gone_since, o.status AS outreach_status, o.note AS outreach_note,
        coalesce(o.version, 0) AS outreach_version, x.conflicts AS outreach_conflict,
-       (c.candidate_key IS NOT NULL) AS in_candidates
+       (c.candidate_key IS NOT NULL) AS in_candidates, to_jsonb(r) AS ranking
 FROM k
+{ranking_join}
 LEFT JOIN result.candidate c USING (candidate_key)
 LEFT JOIN result.score s USING (candidate_key)
 LEFT JOIN result.candidate_history h USING (candidate_key)
@@ -88,7 +93,7 @@ SELECT string_agg(coalesce(y.changed_by, 'unknown') || ' on ' || to_char(y.chang
 FROM result.outreach_history y
 WHERE y.candidate_key = k.candidate_key AND y.event = 'conflict' AND y.version = o.version
 """
-LIST_SQL = LIST_SQL.replace("{open_conflicts}", OPEN_CONFLICTS_SQL)
+LIST_SQL = LIST_SQL.replace("{open_conflicts}", OPEN_CONFLICTS_SQL).replace("{ranking_join}", RANKING_JOIN)
 
 # The owner of each candidate, best match first: the key itself (pand id / kadastrale aanduiding),
 # a unit of the building, the plot's own parcels, else the parcel under most of the building.
@@ -245,6 +250,8 @@ def evidence_phrase(item: dict) -> str:
         return f"low energy use ({value.replace('kWh/m2', 'kWh/m²')})"
     if signal == "listed_long":
         return f"for rent/sale since {since}" if since else "listed for rent/sale a long time"
+    if signal == "offered_by_owner":
+        return value or "offered by owner"
     if signal == "osm_vacant_tag":
         return "OSM: tagged vacant"
     if signal == "active_establishment":
@@ -356,7 +363,7 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
     names = with_owner_names and owner_export_loaded(conn)
     if with_owner_names and not names:
         log.warning("outreach: owner names asked for, but no owner export is loaded (plekzoeker ingest signals owners)")
-    own = owners(conn, list(raw["candidate_key"]), names).set_index("candidate_key")
+    own = owners(conn, list(raw["candidate_key"]), owner_export_loaded(conn)).set_index("candidate_key")  # names: grouping
     out = pd.DataFrame({
         "rank": raw["rank_municipality"].astype("Int64"),
         "candidate_key": raw["candidate_key"],
@@ -367,7 +374,7 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
         "why": [why(k, c, s, w, e) for k, c, s, w, e in zip(raw["kind"], raw["criteria"], raw["subscores"],
                                                             raw["weights"], raw["evidence"])],
         "owner_kind": [str(own["owner_kind"].get(k) or "").replace("_", " ") or None for k in raw["candidate_key"]],
-        "owner_name": [own["owner_name"].get(k) for k in raw["candidate_key"]],
+        "owner_name": [own["owner_name"].get(k) if names else None for k in raw["candidate_key"]],
         "outreach_status": raw["outreach_status"].fillna("new"),
         "outreach_note": raw["outreach_note"],
         "outreach_conflict": raw["outreach_conflict"],
@@ -381,6 +388,9 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
         "bag_viewer": [BAG_VIEWER.format(d["pand_id"]) if k == "vacant_building" and isinstance(d, dict) and d.get("pand_id")
                        else None for k, d in zip(raw["kind"], raw["details"])],
     })
+    out = pd.concat([out, list_columns(raw["ranking"], out["rank"]),
+                     owner_groups(raw["candidate_key"], raw["candidate_key"].map(own["owner_name"]),
+                                  raw["candidate_key"].map(own["owner_kind"]), raw["rank"])], axis=1)
     ranked = raw["rank"].notna().to_numpy()
     gone = raw["gone_since"].notna().to_numpy()
     out["state"] = ["ranked" if r else "gone" if g else "not ranked" for r, g in zip(ranked, gone)]
@@ -394,8 +404,9 @@ def list_frame(conn: sa.Connection, municipality: str | None = None, with_owner_
     return out.reset_index(drop=True)
 
 
-LIST_COLUMNS = ["rank", "candidate_key", "address_or_parcel", "what", "area_m2", "score", "why", "owner_kind",
-                "owner_name", "outreach_status", "outreach_note", "outreach_conflict", "outreach_version", "first_seen", "gone_since", "municipality",
+LIST_COLUMNS = ["rank", "candidate_key", "address_or_parcel", "what", "area_m2", "score", "why", *RANKING_LIST_COLUMNS[:LIST_SPLIT],
+                "owner_kind", "owner_name", *RANKING_LIST_COLUMNS[LIST_SPLIT:], "outreach_status", "outreach_note",
+                "outreach_conflict", "outreach_version", "first_seen", "gone_since", "municipality",
                 "rank_overall", "kind", "confidence", "bag_viewer", *FACT_COLUMNS]
 
 
@@ -510,7 +521,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
             if col == "bag_viewer" and isinstance(v, str) and v.startswith("https://"):
                 cell.hyperlink = v
                 cell.style = "Hyperlink"
-            if col in ("what", "why", "outreach_note", "outreach_conflict"):
+            if col in ("what", "why", "outreach_note", "outreach_conflict", "flags", "vetoes"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         if _cell(rec.get("gone_since")) is not None or rec.get("outreach_status") in muted:
             for j in range(1, len(cols) + 1):
@@ -520,7 +531,7 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
               "why": 50, "owner_kind": 18, "owner_name": 28, "outreach_status": 15, "outreach_note": 40,
               "outreach_conflict": 40, "outreach_version": 9,
               "first_seen": 11, "gone_since": 11, "municipality": 12, "rank_overall": 8, "kind": 16,
-              "confidence": 10, "bag_viewer": 30}
+              "confidence": 10, "bag_viewer": 30, "rank_range": 24, "capacity": 22, "flags": 45, "vetoes": 30}
     for j, col in enumerate(cols, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = widths.get(col, 12)
@@ -539,6 +550,11 @@ def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
                         error=f"Use one of: {', '.join(STATUSES)}")
     dv.add(f"{status_col}2:{status_col}{max(last, 1000)}")
     ws.add_data_validation(dv)
+    head, rows = owner_sheet(df)
+    if rows:
+        by_owner = wb.create_sheet(OWNER_SHEET)
+        for r in [head, *rows]:
+            by_owner.append([_cell(v) for v in r])
     about = wb.create_sheet("about")
     about.append([title])
     about["A1"].font = Font(bold=True, size=13)

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from plekzoeker.db.ledger import read_coverage
 from plekzoeker.errors import PublishError
 from plekzoeker.scoring.coverage import coverage_lines, no_data_categories
+from plekzoeker.scoring.ranking import read_profiles
 
 from . import changes as chg
 from . import outreach
@@ -44,8 +45,10 @@ from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_ato
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
 from .html_map import tiles_option, write_map
 from .map_pages import max_candidates, page_name, write_map_pages
+from .municipality_summary import about_lines, coverage_markdown, municipality_report
 from .qgis_project import write_project
 from .qgis_style import graduated_qml
+from .ranking_columns import RANKING_JOIN, layer_columns
 from .report import report_pages, write_pages
 
 log = logging.getLogger(__name__)
@@ -54,14 +57,15 @@ log = logging.getLogger(__name__)
 RANKED_SQL = """
 SELECT c.candidate_key, c.kind, c.label, c.municipality, c.area_m2, c.confidence, c.evidence, c.details,
        s.score, s.rank, s.rank_municipality, s.subscores, s.criteria, s.weights,
-       h.first_seen, coalesce(o.status, 'new') AS outreach_status, c.geom
+       h.first_seen, coalesce(o.status, 'new') AS outreach_status, to_jsonb(r) AS ranking, c.geom
 FROM result.candidate c
 JOIN result.score s USING (candidate_key)
+{ranking_join}
 LEFT JOIN result.candidate_history h USING (candidate_key)
 LEFT JOIN result.outreach o USING (candidate_key)
 WHERE s.rank IS NOT NULL AND (CAST(:gm AS text) IS NULL OR c.municipality = CAST(:gm AS text))
 ORDER BY s.rank
-"""
+""".replace("{ranking_join}", RANKING_JOIN)
 GONE_SQL = """
 SELECT k.candidate_key, h.gone_since, s.excluded_reason, o.status AS outreach_status
 FROM unnest(CAST(:keys AS text[])) AS k(candidate_key)
@@ -91,8 +95,8 @@ def evidence_summary(kind: str, evidence: list[dict]) -> str:
     'vacancy register since 2024-01-01 (3 units); low energy use (4–9.6 kWh/m²; 3 units); against: active
     business registered (1 unit)'. Plots: what was removed, e.g. 'removed OSM natural=water (750 m²)'."""
     if kind == "undeveloped_plot":
-        return "; ".join(f"removed {_removed_words(str(e['removed']))} ({float(e['area_m2']):.0f} m²)"
-                         for e in evidence) or "nothing removed"
+        return "; ".join(f"removed {_removed_words(str(e['removed']))} ({float(e['area_m2']):.0f} m²)" if "removed" in e
+                         else outreach.evidence_phrase(e) for e in evidence) or "nothing removed"  # or: an owner's offer
     groups: dict[str, list[dict]] = {}
     for e in evidence:
         groups.setdefault(e["signal"], []).append(e)
@@ -136,6 +140,7 @@ def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None
     out["bag_viewer"] = [BAG_VIEWER.format(d["pand_id"]) if k == "vacant_building" and d.get("pand_id") else None
                          for k, d in zip(df["kind"], df["details"])]
     out = add_fact_columns(out, conn)
+    out = pd.concat([out, layer_columns(df["ranking"], out["rank_municipality"])], axis=1)
     return gpd.GeoDataFrame(out, geometry=df.geometry.to_numpy(), crs=28992)
 
 
@@ -204,7 +209,9 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         gone_info = _gone_info(conn, [c["candidate_key"] for c in (previous or {}).get("candidates", [])
                                       if c["candidate_key"] not in current_keys])
         coverage = read_coverage(conn)
+        munis = municipality_report(conn, ranked, cfg, read_profiles(conn))
     about_extra = coverage_lines(coverage) if coverage else ["unknown (the scoring run recorded no coverage report)"]
+    about_extra = [*about_lines(munis), *about_extra]
     # municipalities of listed candidates that are gone, carried forward for the next publish's lists
     kept_gm = {k: gm for k, gm, st in zip(rows["candidate_key"], rows["municipality"], rows["state"])
                if st != "ranked" and isinstance(gm, str)}
@@ -221,6 +228,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         write_pages(staging, reports)
         lists = outreach.write_lists(rows, staging, list_opts, published_at, about_extra)
         chg.write_changes(staging, report)
+        (staging / "coverage.md").write_text(coverage_markdown(munis, published_at), encoding="utf-8")
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
         map_args = (staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
@@ -245,7 +253,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "geopackage": {"file": GPKG_NAME, "layers": gpkg}, "reports": sorted(reports),
                    "owner_names": "owner_name" in rows.columns,
                    "sources": _licences(cfg),
-                   "coverage": coverage,
+                   "coverage": coverage, "municipalities": munis,
                    "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)

@@ -1,4 +1,5 @@
-"""QGIS layer styles (.qml): graduated colours by score, labels by rank."""
+"""QGIS layer styles (.qml): graduated colours by the relative score (percentile within the municipality,
+see :mod:`plekzoeker.scoring.ranking`), labels by rank."""
 from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
@@ -21,7 +22,7 @@ def _symbol(i: int, color: str, geometry: str) -> str:
     return f'<symbol type="fill" name="{i}" alpha="0.75" clip_to_extent="1" force_rhr="0">{layer}</symbol>'
 
 
-def graduated_qml(geometry: str = "polygon", attr: str = "score", label_field: str = "rank") -> str:
+def graduated_qml(geometry: str = "polygon", attr: str = "score_relative", label_field: str = "rank") -> str:
     """A QGIS 3 style: graduated renderer on ``attr`` and simple labels from ``label_field``."""
     ranges = "\n".join(
         f'<range lower="{lo:.4f}" upper="{hi:.4f}" symbol="{i}" label={quoteattr(f"{lo:.1f} – {min(hi, 1):.1f}")} render="true"/>'

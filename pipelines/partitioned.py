@@ -44,8 +44,8 @@ from plekzoeker.scoring.detect import (
 )
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
 from plekzoeker.scoring.plots import find_plots
-from plekzoeker.scoring.run import ACCESS, SCORE, category_specs, context_frame, log_coverage, score_rows
-from plekzoeker.scoring.score import compute_scores
+from plekzoeker.scoring.ranking import RANKING_COLUMNS, rank_candidates, save_run_info
+from plekzoeker.scoring.run import ACCESS, RANKING, SCORE, category_specs, context_frame, log_coverage, score_rows
 from plekzoeker.scoring.vacancy import detect_vacant_buildings
 
 log = logging.getLogger(__name__)
@@ -351,17 +351,19 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
-        scores = compute_scores(pd.DataFrame(cands.drop(columns=["geom", "x", "y"])), dist, None, cfg,
-                                context=context, no_data=no_data)
+        scores, ranking, run_info = rank_candidates(engine, pd.DataFrame(cands.drop(columns=["geom", "x", "y"])), dist,
+                                                    cfg, run_id, context=context, no_data=no_data)
     else:
-        scores = pd.DataFrame()
+        scores, ranking, run_info = pd.DataFrame(), pd.DataFrame(columns=RANKING_COLUMNS), {}
     scores = score_rows(scores, run_id)
     dupes = {}
 
     def post(cur, staged):
         dupes["access"] = _merge_into(cur, staged["access"], ACCESS.columns, "candidate_key, mode, category", acc_src)
 
-    replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores]}, run_id, "score", post_sql=post)
+    replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores], RANKING: lambda: [ranking]}, run_id, "score",
+                   post_sql=post)
+    save_run_info(engine, run_id, run_info)
     drop_work_tables(engine, run_id)
     save_coverage(engine, run_id, coverage)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0

@@ -139,7 +139,8 @@ def inputs_key(engine: sa.Engine) -> str:
 
 def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
     sections = {"detect": ("area", "vacancy", "plots", "facts"),
-                "score": ("area", "vacancy", "plots", "facts", "access", "score", "transit")}[stage]
+                "score": ("area", "vacancy", "plots", "facts", "access", "score", "transit", "capacity", "quick_scan",
+                          "owners", "long_vacancy")}[stage]
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 

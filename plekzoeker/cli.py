@@ -226,8 +226,8 @@ def ingest_gtfs(path: Path = typer.Argument(..., help="GTFS feed: a zip (e.g. th
 
 
 @ingest_app.command("signals")
-def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings, owners or labels "
-                                                         "(EP-Online energy labels, CSV or XML)."),
+def ingest_signals(kind: str = typer.Argument(..., help="vacancy, establishments, energy, listings, owners, offers "
+                                                         "(places owners offer) or labels (EP-Online energy labels, CSV or XML)."),
                    path: Path = typer.Argument(..., help="CSV file (UTF-8, header row; see README 'Signals'); "
                                                          "for labels also EP-Online XML."),
                    force: bool = typer.Option(False, help=FORCE_HELP),

@@ -14,6 +14,7 @@ from plekzoeker.db.ledger import registered_rasters
 from plekzoeker.db.load import TableSpec, replace_tables
 
 from .facts import apply_facts
+from .offers import add_offered
 from .plots import find_plots
 from .vacancy import detect_vacant_buildings
 
@@ -76,7 +77,7 @@ def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = 
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, cfg, today=day)
         plots, plot_excl = find_plots(conn, cfg, registered_rasters(engine))
-    cands = candidate_frame(buildings, plots, run_id)
+    cands = add_offered(engine, candidate_frame(buildings, plots, run_id), cfg, day, run_id)  # places owners offer
     excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True) if len(excl) or len(plot_excl) else excl
     if len(excl):
         excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)

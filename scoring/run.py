@@ -21,7 +21,7 @@ from .access import Graph, access_table, build_graph
 from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage
 from .graph_cache import cached_graph
-from .score import compute_scores
+from .ranking import RANKING_COLUMNS, rank_candidates, save_run_info
 from .transit import transit_frame
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ SCORE = TableSpec(table="score", schema="result",
                   columns=("candidate_key", "criteria", "subscores", "weights", "score", "rank", "rank_municipality",
                            "excluded_reason", "run_id"),
                   geometry=None, id_column="candidate_key", required=False)
+RANKING = TableSpec(table="ranking", schema="result", columns=RANKING_COLUMNS, geometry=None, id_column="candidate_key",
+                    required=False)
 
 CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, "
                   "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
@@ -155,14 +157,17 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
         transit, transit_info = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
                                               lambda: graphs(engine, ["walk"], cache_dir)["walk"])
         context = context.join(transit)
-        scores = compute_scores(pd.DataFrame(cands.drop(columns="geom")), dist, None, cfg, context=context,
-                                no_data=no_data)
+        scores, ranking, run_info = rank_candidates(engine, pd.DataFrame(cands.drop(columns="geom")), dist, cfg, run_id,
+                                                    context=context, no_data=no_data)
     else:
-        scores, transit_info = pd.DataFrame(columns=list(SCORE.columns)), {}
+        scores, ranking, run_info = pd.DataFrame(columns=list(SCORE.columns)), pd.DataFrame(columns=RANKING_COLUMNS), {}
+        transit_info = {}
     scores = score_rows(scores, run_id)
     access_out = access_rows(access)
-    replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores]}, run_id, "score")
+    replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores], RANKING: lambda: [ranking]},
+                   run_id, "score")
     save_coverage(engine, run_id, coverage)
+    save_run_info(engine, run_id, run_info)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
     return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"]), "no_data": no_data,

@@ -50,7 +50,8 @@ def linear_between(x: np.ndarray, good: float, bad: float) -> np.ndarray:
 
 
 def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | None, cfg: dict,
-                   context: pd.DataFrame | None = None, no_data: Iterable[str] = ()) -> pd.DataFrame:
+                   context: pd.DataFrame | None = None, no_data: Iterable[str] = (),
+                   extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """Score candidates.
 
     ``cands``: candidate_key, kind, municipality, area_m2, confidence.
@@ -62,6 +63,8 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     ``no_data``: access categories without data where the candidates are
     (:func:`plekzoeker.scoring.coverage.poi_coverage`): their sub-score is not applicable (left out of
     the weighted mean) instead of 0.
+    ``extra``: optional, index candidate_key; sub-scores in [0, 1] computed elsewhere (quick_scan, owner,
+    long_vacancy: :mod:`plekzoeker.scoring.ranking`), NaN where the criterion does not apply.
     Returns candidate_key, criteria, subscores, weights (dicts), score, rank, rank_municipality, excluded_reason.
     """
     scfg, acfg = cfg["score"], cfg["access"]["categories"]
@@ -100,6 +103,8 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     if "dist_residential_m" in crit:
         sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg.get("residential_good_m", 500.0)),
                                             float(scfg.get("residential_bad_m", 2000.0)))
+    for col in (extra.columns if extra is not None else ()):
+        sub[col] = pd.to_numeric(extra[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
     names = [k for k in sub if weights_cfg.get(k, 0.0) > 0]
     S = np.column_stack([sub[k] for k in names]) if names else np.zeros((n, 0))
     W = np.array([weights_cfg[k] for k in names])

@@ -128,8 +128,8 @@ def check_layer(path: Path, expected: int | None, png_dir: Path, errors: list[st
         return rep
     r = layer.renderer()
     rep.update(attribute=r.classAttribute(), classes=len(r.ranges()), labels=layer.labelsEnabled())
-    if r.classAttribute() != "score" or len(r.ranges()) != 5:
-        errors.append(f"{qml.name}: graduated on {r.classAttribute()!r} with {len(r.ranges())} classes, expected score / 5")
+    if r.classAttribute() != "score_relative" or len(r.ranges()) != 5:
+        errors.append(f"{qml.name}: graduated on {r.classAttribute()!r} with {len(r.ranges())} classes, expected score_relative / 5")
     if not layer.labelsEnabled():
         errors.append(f"{qml.name}: labels (rank) are not enabled")
     ctx = QgsRenderContext()
@@ -186,9 +186,9 @@ def check_geopackage(path: Path, expected: dict, png_dir: Path, errors: list[str
         if want == "graduatedSymbol":
             r = layer.renderer()
             info.update(attribute=r.classAttribute(), classes=len(r.ranges()))
-            if r.classAttribute() != "score" or len(r.ranges()) != 5:
+            if r.classAttribute() != "score_relative" or len(r.ranges()) != 5:
                 errors.append(f"{path.name}: layer {name!r} graduated on {r.classAttribute()!r} with "
-                              f"{len(r.ranges())} classes, expected score / 5")
+                              f"{len(r.ranges())} classes, expected score_relative / 5")
         if layer.featureCount() and not layer.extent().isEmpty():
             img = _render([layer], png_dir / f"gpkg_{name}.png")
             info["render"] = {k: v for k, v in img.items() if k != "colours"}

@@ -129,7 +129,11 @@ def load_signal(engine: sa.Engine, kind: str, path: str | Path, force: bool = Fa
     p = Path(path)
     if kind == "owners":
         return load_input(engine, "owners", p, {OWNER: lambda: owner_chunks(p)}, force=force, policy=policy)
+    if kind == "offers":  # places owners offer (sources/offers.py)
+        from .offers import load_offers
+
+        return load_offers(engine, p, force=force, policy=policy)
     if kind not in SCHEMAS:
-        raise SourceError(p, f"unknown signal kind {kind!r}; use one of {', '.join([*SCHEMAS, 'owners'])}")
+        raise SourceError(p, f"unknown signal kind {kind!r}; use one of {', '.join([*SCHEMAS, 'owners', 'offers'])}")
     return load_input(engine, f"signal:{kind}", p, {SIGNAL: lambda: signal_chunks(kind, p)},
                       options={"partition": kind}, force=force, policy=policy)

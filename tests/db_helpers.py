@@ -9,7 +9,7 @@ TRUNCATE = """
 TRUNCATE core.pand, core.verblijfsobject, core.perceel, core.bgt_vlak, core.poi, core.network_node,
          core.network_edge, core.landuse, core.signal, core.owner, core.zoning, core.energy_label, core.monument, core.pand_3d,
          core.protected_area, core.power_line, result.fact, result.candidate, result.access, result.score,
-         result.outreach, result.outreach_history, result.candidate_history, result.exclusion, meta.raster, meta.stage, meta.run,
+         result.outreach, result.outreach_history, result.candidate_history, result.exclusion, result.ranking, meta.raster, meta.stage, meta.run,
          core.gtfs_stop, core.gtfs_route, core.gtfs_trip, core.gtfs_stop_time, core.gtfs_calendar, core.gtfs_calendar_date,
          core.gtfs_transfer,
          meta.input CASCADE

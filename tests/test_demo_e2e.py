@@ -59,7 +59,8 @@ def test_planted_vacant_buildings_found(demo_run, engine, demo_dir):
     expected = {b["pand_id"] for b in m["vacant_buildings"] if b["expected"] == "candidate"}
     with engine.connect() as c:
         found = {r[0].split(":", 1)[1] for r in c.execute(sa.text(
-            "SELECT candidate_key FROM result.candidate WHERE kind = 'vacant_building'"))}
+            "SELECT candidate_key FROM result.candidate WHERE kind = 'vacant_building' "
+            "AND NOT coalesce((details->>'offered')::boolean, false)"))}  # offered places are not detected
         excluded = {r[0].split(":", 1)[1]: r[1] for r in c.execute(sa.text("SELECT candidate_key, reason FROM result.exclusion"))}
     assert found == expected  # precision and recall 1.0
     for b in m["vacant_buildings"]:
@@ -71,7 +72,8 @@ def test_planted_plots_found(demo_run, engine, demo_dir):
     m = manifest(demo_dir)
     expected = {p["kadastrale_aanduiding"] for p in m["plots"] if p["expected"] == "usable"} - set(m["facts"]["excluded_plots"])
     with engine.connect() as c:
-        found = {r[0] for r in c.execute(sa.text("SELECT label FROM result.candidate WHERE kind = 'undeveloped_plot'"))}
+        found = {r[0] for r in c.execute(sa.text("SELECT label FROM result.candidate WHERE kind = 'undeveloped_plot' "
+                                                     "AND NOT coalesce((details->>'offered')::boolean, false)"))}
     assert found == expected
 
 
@@ -103,3 +105,34 @@ def test_coverage_in_summary_and_about_sheet(demo_run, demo_dir):
     assert "Data coverage of this run:" in about
     assert any(line.startswith("POIs per category") and "stop " in line for line in about)
     assert any(line.startswith("walk: ") and "snapped" in line for line in about)
+
+
+def test_ranking_in_the_demo_outputs(demo_run, demo_dir):
+    """Issue 19: the offers' planted truth, the ranking's properties, three colour classes, no contact anywhere."""
+    from openpyxl import load_workbook
+
+    _, out, summary, _ = demo_run
+    m = manifest(demo_dir)
+    latest = out / "latest"
+    feats = [f["properties"] for n in ("vacant_buildings", "undeveloped_plots")
+             for f in json.loads((latest / f"{n}.geojson").read_text())["features"]]
+    by_key = {p["candidate_key"]: p for p in feats}
+    offered = {m["offers"][k] for k in ("matched", "building", "parcel")}
+    assert {k for k, p in by_key.items() if p["offered"]} == offered and m["offers"]["expired"] not in by_key
+    assert sorted(by_key[k]["rank"] for k in offered) == [1, 2, 3]
+    for p in feats:
+        for key in ("people_low", "people_high", "homes_low", "homes_high", "flags", "owner_priority", "profile",
+                    "rank_range", "score_relative"):
+            assert key in p, key
+        assert p["profile"] == "GM9999" and p["people_low"] <= p["people_high"]
+    assert len({min(int(p["score_relative"] * 5), 4) for p in feats}) >= 3
+    wb = load_workbook(latest / "outreach_GM9999.xlsx", read_only=True)
+    head = next(wb["candidates"].iter_rows(values_only=True))
+    assert {"capacity", "vetoes", "flags", "owner_priority", "owner_group", "profile", "rank_range"} <= set(head)
+    assert "by owner" in wb.sheetnames
+    gm = summary["municipalities"]["GM9999"]
+    assert gm["demand"]["people"] == 100 and gm["people_high"] == sum(p["people_high"] for p in feats)
+    for f in latest.iterdir():
+        if f.is_file():
+            text = f.read_bytes().decode("utf-8", "ignore")
+            assert not any(c.split(",")[0] in text for c in m["offers"]["contacts"]), f.name

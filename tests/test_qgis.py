@@ -63,7 +63,7 @@ def test_layers_styles_and_project_open_in_qgis(published):
         assert n > 0 and layers[name]["features"] == n
         assert layers[name.replace(".geojson", "_points.geojson")]["features"] == n
     for layer in layers.values():
-        assert layer["renderer"] == "graduatedSymbol" and layer["attribute"] == "score" and layer["labels"]
+        assert layer["renderer"] == "graduatedSymbol" and layer["attribute"] == "score_relative" and layer["labels"]
         assert layer["render"]["style_pixels"] > 0 and Path(layer["render"]["png"]).stat().st_size > 1000
     project = report["project"]
     assert project["crs"] == "EPSG:3857"
@@ -92,7 +92,7 @@ def test_geopackage_opens_styled_in_qgis(published):
         else:
             assert info["features"] > 0
             assert (info["renderer"], info["attribute"], info["classes"], info["labels"]) == \
-                ("graduatedSymbol", "score", 5, True), name
+                ("graduatedSymbol", "score_relative", 5, True), name
             assert info["render"]["style_pixels"] > 0 and Path(info["render"]["png"]).stat().st_size > 1000
     assert summary["geopackage"]["layers"]["vacant_buildings"] == summary["files"]["vacant_buildings.geojson"]
 

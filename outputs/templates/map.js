@@ -48,8 +48,14 @@
     box.appendChild(el("div", p.label || p.candidate_key, "pz-label"));
     var t = el("table");
     function row(k, v) { var tr = el("tr"); tr.appendChild(el("th", k)); tr.appendChild(el("td", v)); t.appendChild(tr); }
-    row("score", fmt(p.score, 3));
+    row("score", fmt(p.score, 3) + (typeof p.score_relative === "number" ? " (percentile " + fmt(p.score_relative * 100) + " in its municipality)" : ""));
+    if (p.rank_range) { row("rank", p.rank_range); }
     if (p.why) { row("why", p.why); }
+    if (p.people_low !== null && p.people_low !== undefined) {
+      row("capacity", fmt(p.people_low) + "–" + fmt(p.people_high) + " people, " + fmt(p.homes_low) + "–" + fmt(p.homes_high) + " homes");
+    }
+    if (p.flags) { row("quick scan", p.flags); }
+    if (p.offered) { row("offered", "offered by owner"); }
     row("area", fmt(p.area_m2) + " m²");
     if (p.kind === "vacant_building") { row("vacancy confidence", fmt(p.confidence, 2)); }
     row(p.kind === "vacant_building" ? "evidence" : "removed", p.evidence || "–");
@@ -124,7 +130,7 @@
       var area = L.geoJSON(f, {
         style: function () {
           return { className: "pz-area pz-" + layer.kind, color: "#232323", weight: 1, fillOpacity: 0.55,
-                   fillColor: colour(p.score), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
+                   fillColor: colour(typeof p.score_relative === "number" ? p.score_relative : p.score), dashArray: layer.kind === "undeveloped_plot" ? "5 3" : null };
         }
       });
       area.bindPopup(function () { return popup(p); });
@@ -135,7 +141,7 @@
         var m = L.circleMarker([pt[1], pt[0]], {
           className: "pz-marker pz-" + layer.kind, radius: 7, weight: layer.kind === "undeveloped_plot" ? 3 : 1.5,
           color: layer.kind === "undeveloped_plot" ? "#1f4e9c" : "#232323",
-          fillColor: colour(p.score), fillOpacity: 0.95
+          fillColor: colour(typeof p.score_relative === "number" ? p.score_relative : p.score), fillOpacity: 0.95
         });
         m.bindPopup(function () { return popup(p); });
         /* a string would be set as innerHTML: give Leaflet a text-only element instead */
@@ -219,7 +225,7 @@
       li.setAttribute("data-key", p.candidate_key);
       li.appendChild(el("span", "#" + fmt(p.rank), "pz-rank"));
       li.appendChild(el("span", p.label || p.candidate_key, "pz-item-label"));
-      var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(p.score);
+      var sc = el("span", fmt(p.score, 2), "pz-score"); sc.style.background = colour(typeof p.score_relative === "number" ? p.score_relative : p.score);
       li.appendChild(sc);
       li.appendChild(el("span", (KIND_WORDS[it.kind] || it.kind) + " · " + fmt(p.area_m2) + " m² · " +
                         (Object.prototype.hasOwnProperty.call(p, "people_low") ? people(p) + " people · " : "") +

@@ -563,3 +563,51 @@ class GtfsTransfer(Base):
     min_transfer_time: Mapped[int | None] = mapped_column(Integer)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
     __mapper_args__ = {"primary_key": [from_stop_id, to_stop_id]}
+
+
+class Ranking(Base):
+    """Per candidate: capacity, vetoes, quick-scan flags, owner priority, profile, rank range; NULL = unknown."""
+    __tablename__ = "ranking"
+    __table_args__ = {"schema": "result", "comment": "Per candidate: capacity, vetoes, flags, owner priority, "
+                                                     "profile, rank range; NULL = unknown."}
+    candidate_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    profile: Mapped[str] = mapped_column(Text)
+    people_low: Mapped[int | None] = mapped_column(Integer)
+    people_high: Mapped[int | None] = mapped_column(Integer)
+    homes_low: Mapped[int | None] = mapped_column(Integer)
+    homes_high: Mapped[int | None] = mapped_column(Integer)
+    capacity_basis: Mapped[str | None] = mapped_column(Text)
+    vetoes: Mapped[list] = mapped_column(JSONB, server_default=_EMPTY_LIST)
+    flags: Mapped[list] = mapped_column(JSONB, server_default=_EMPTY_LIST)
+    owner_kind: Mapped[str | None] = mapped_column(Text)
+    owner_tier: Mapped[int | None] = mapped_column(Integer)
+    offered: Mapped[bool] = mapped_column(Boolean, server_default=sql("false"))
+    offer: Mapped[str | None] = mapped_column(Text)
+    flagged_since: Mapped[dt.date | None] = mapped_column(Date)
+    months_flagged: Mapped[int | None] = mapped_column(Integer)
+    score_relative: Mapped[float | None] = mapped_column(Float)
+    rank_low: Mapped[int | None] = mapped_column(Integer)
+    rank_high: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Offer(Base):
+    """Places owners offer. Personal data (AVG/GDPR): contact details; never published."""
+    __tablename__ = "offer"
+    __table_args__ = {"schema": "core", "comment": (
+        "Personal data (AVG/GDPR): contact details of owners who offer a place. Replaced by each import. "
+        "Never published.")}
+    verblijfsobject_id: Mapped[str | None] = mapped_column(Text)
+    pand_id: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    huisnummer: Mapped[int | None] = mapped_column(Integer)
+    huisletter: Mapped[str | None] = mapped_column(Text)
+    toevoeging: Mapped[str | None] = mapped_column(Text)
+    kadastrale_aanduiding: Mapped[str | None] = mapped_column(Text)
+    offered_from: Mapped[dt.date | None] = mapped_column(Date)
+    offered_until: Mapped[dt.date | None] = mapped_column(Date)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [verblijfsobject_id, pand_id, kadastrale_aanduiding]}

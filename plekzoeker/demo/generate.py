@@ -61,6 +61,7 @@ from pyproj import Transformer
 
 from .facts import write_demo_facts
 from .gtfs import write_demo_gtfs
+from .ranking import write_ranking_inputs
 
 log = logging.getLogger(__name__)
 
@@ -1655,6 +1656,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
                 "it is placed in RD New in an area that is rural in reality. Names of natural persons are "
                 "invented and end in '-Testpersoon'.",
     })
+    manifest.update(write_ranking_inputs(outdir, manifest))  # offers.csv for the ranking (plekzoeker/demo/ranking.py)
     manifest = json.loads(json.dumps(manifest, default=_json_default))  # plain JSON types, as a reader sees them
     manifest["facts"] = write_demo_facts(outdir, manifest)  # zoning, labels, monuments, 3DBAG, Natura 2000
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

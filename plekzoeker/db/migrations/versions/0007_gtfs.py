@@ -1,14 +1,14 @@
 """GTFS timetables (core.gtfs_*): stops, routes, trips, stop times, calendar, calendar dates, transfers.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 from pathlib import Path
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
