@@ -86,7 +86,7 @@ class OwnerPriority:
     @classmethod
     def from_config(cls, cfg: dict) -> OwnerPriority:
         """The ``owners`` section, validated."""
-        from plekzoeker.sources.signals import OWNER_KINDS
+        from plekzoeker.db.owners import OWNER_KINDS
 
         o = cfg.get("owners")
         if not isinstance(o, dict):

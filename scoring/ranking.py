@@ -172,7 +172,7 @@ def stability_ranges(out: pd.DataFrame, groups: pd.Series, c: StabilityConfig) -
 def read_facts(engine: sa.Engine, day: dt.date) -> tuple[pd.DataFrame, dict[str, str], dt.date | None, dict[str, str]]:
     """Facts per candidate, the owner kind per candidate (no names), the first date of the run history and
     the offers (in words, no contact) per candidate."""
-    from plekzoeker.outputs.outreach import owners
+    from plekzoeker.db.owners import owners
 
     with engine.connect() as conn:
         facts = pd.read_sql(sa.text(FACTS_SQL), conn)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from plekzoeker.db.guards import LoadPolicy
 from plekzoeker.db.load import LoadStats, TableSpec, load_input
+from plekzoeker.db.owners import OWNER_KINDS
 from plekzoeker.errors import SourceError
 
 ADDRESS = ["verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging"]
@@ -26,7 +27,6 @@ SCHEMAS: dict[str, dict] = {  # required columns besides the key; value columns 
     "energy": {"since": None, "required": ["kwh_per_m2"], "value": ["kwh_per_m2"]},
     "listings": {"since": "listed_since", "required": ["listed_since"], "value": []},
 }
-OWNER_KINDS = ("natural_person", "municipality", "province", "state", "housing_corporation", "company", "other")
 
 KEY_CHECK = (
     "NOT (coalesce(verblijfsobject_id ~ '^[0-9]{16}$', false) OR "

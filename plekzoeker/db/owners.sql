@@ -1,0 +1,3 @@
+-- The owner of each candidate, best match first: the key itself (pand id / kadastrale aanduiding),
+-- a unit of the building, the plot's own parcels, else the parcel under most of the building.
+-- owner_name leaves the database only when :names is true.
