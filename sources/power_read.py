@@ -29,10 +29,11 @@ def read_power_lines(path: str | os.PathLike[str], area: Area | None = None,
     import osmium
     import osmium.filter
 
-    from .osm_read import _sniff_format, _transformer
+    from .osm_build import to_rd
+    from .osm_read import sniff_format
 
     p = Path(path)
-    fmt = _sniff_format(p)
+    fmt = sniff_format(p)
     ids, volts, lines = [], [], []
     try:
         fp = (osmium.FileProcessor(osmium.io.File(str(p), fmt), osmium.osm.NODE | osmium.osm.WAY)
@@ -48,7 +49,7 @@ def read_power_lines(path: str | os.PathLike[str], area: Area | None = None,
             lines.append(np.asarray(xy, dtype=float))
     except (RuntimeError, OSError, EOFError) as exc:  # osmium's io/pbf/xml/gzip errors
         raise SourceError(p, f"truncated or corrupt OSM file ({str(exc).strip() or type(exc).__name__})") from exc
-    tr = _transformer()
+    tr = to_rd()
     geoms = [shapely.linestrings(np.column_stack(tr.transform(c[:, 0], c[:, 1]))) for c in lines]
     gdf = gpd.GeoDataFrame({"osm_id": ids, "voltage": volts}, geometry=geoms, crs=28992)
     mask = area.mask() if area is not None else None
