@@ -98,9 +98,10 @@ def score_part_task(config_path: str | None, overrides: dict | None, run_id: int
 
 
 @task(task_run_name="detect-merge {label}", timeout_seconds=TIMEOUT_S["part"], **RETRY)
-def detect_merge_task(run_id: int, parts: list[dict], day: str, label: str = "all") -> dict:
+def detect_merge_task(config_path: str | None, overrides: dict | None, run_id: int, parts: list[dict], day: str,
+                      label: str = "all") -> dict:
     return partitioned.merge_detect(stages.engine_ready(), run_id, [Part.from_dict(p) for p in parts],
-                                    dt.date.fromisoformat(day))
+                                    dt.date.fromisoformat(day), cfg=load_config(config_path, overrides))
 
 
 @task(task_run_name="score-merge {label}", timeout_seconds=TIMEOUT_S["part"], **RETRY)
@@ -172,7 +173,7 @@ def detect_flow(config_path: str | None = None, run_id: int = 0, force: bool = F
         parts = plan_task(config_path, overrides, "detect", label)
         futures = [detect_part_task.submit(config_path, overrides, run_id, p, day) for p in parts]
         done = [f.result() for f in futures]
-        res = {**detect_merge_task(run_id, parts, day, label), "areas": done}
+        res = {**detect_merge_task(config_path, overrides, run_id, parts, day, label), "areas": done}
     else:
         res = detect_task(config_path, run_id, overrides, label)
     stages.mark_stage(stages.engine_ready(), "detect", key, run_id)

@@ -42,10 +42,13 @@ from plekzoeker.scoring.detect import (
     PLOT_ACCESS_SQL,
     candidate_frame,
 )
+from plekzoeker.scoring.facts import apply_facts
+from plekzoeker.scoring.offers import add_offered
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
 from plekzoeker.scoring.plots import find_plots
 from plekzoeker.scoring.ranking import RANKING_COLUMNS, rank_candidates, save_run_info
-from plekzoeker.scoring.run import ACCESS, RANKING, SCORE, category_specs, context_frame, log_coverage, score_rows
+from plekzoeker.scoring.run import ACCESS, RANKING, SCORE, category_specs, context_frame, graphs, log_coverage, score_rows
+from plekzoeker.scoring.transit import transit_frame
 from plekzoeker.scoring.vacancy import detect_vacant_buildings
 
 log = logging.getLogger(__name__)
@@ -244,22 +247,38 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
     return res
 
 
-def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date | None = None) -> dict:
-    """Union the parts' candidates and exclusions into result.candidate / result.exclusion in one swap."""
+def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date | None = None,
+                 cfg: dict | None = None) -> dict:
+    """Union the parts' candidates and exclusions into result.candidate / result.exclusion in one swap.
+
+    What the single run does after detection happens here once, over the union, by the same functions:
+    offered places no part detected become candidates (:func:`scoring.offers.add_offered`), and the facts
+    step fills result.fact and moves fact-excluded plots (:func:`scoring.facts.apply_facts`)."""
     day = day or dt.date.today()
     cand_src = [work_table(run_id, p, "candidate") for p in parts]
     excl_src = [work_table(run_id, p, "exclusion") for p in parts]
     dupes = {}
+    facts: dict = {}
+    offered = candidate_frame(gpd.GeoDataFrame(geometry=[], crs=28992), gpd.GeoDataFrame(geometry=[], crs=28992), run_id)
+    if cfg is not None:
+        union = " UNION ALL ".join(f'SELECT candidate_key, source_ids, kind FROM raw."{t}"' for t in cand_src)
+        with engine.connect() as conn:
+            detected = pd.read_sql(sa.text(union), conn) if cand_src else pd.DataFrame(
+                columns=["candidate_key", "source_ids", "kind"])
+        offered = add_offered(engine, offered, cfg, day, run_id, detected=detected)
 
     def post(cur, staged):
         dupes["candidate"] = _merge_into(cur, staged["candidate"], (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
         dupes["exclusion"] = _merge_into(cur, staged["exclusion"], EXCLUSION.columns, "candidate_key", excl_src)
+        if cfg is not None:
+            facts.update(apply_facts(cur, staged, cfg, run_id))
         staging = staged["candidate"]
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
             cur.execute(stmt.format(staging=staging), {"day": day})
 
-    replace_tables(engine, {CANDIDATE: list, EXCLUSION: list}, run_id, "detect", post_sql=post)
+    replace_tables(engine, {CANDIDATE: lambda: [offered] if len(offered) else [], EXCLUSION: list}, run_id, "detect",
+                   post_sql=post)
     if any(dupes.values()):
         log.warning("detect: %d duplicate candidate key(s) and %d duplicate exclusion(s) across areas dropped",
                     dupes["candidate"], dupes["exclusion"])
@@ -272,7 +291,7 @@ def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date
     summary = {"vacant_building": int(by_kind.get("vacant_building", 0)),
                "undeveloped_plot": int(by_kind.get("undeveloped_plot", 0)), "excluded": int(n_excl),
                "per_municipality": [{k: (int(v) if k == "n" else v) for k, v in r.items()} for r in per.to_dict("records")],
-               "parts": len(parts), "duplicates_dropped": int(dupes.get("candidate", 0))}
+               "parts": len(parts), "duplicates_dropped": int(dupes.get("candidate", 0)), "facts": facts}
     log.info("detect: merged %d area(s): %d vacant building(s), %d undeveloped plot(s), %d excluded", len(parts),
              summary["vacant_building"], summary["undeveloped_plot"], summary["excluded"])
     return summary
@@ -351,6 +370,10 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
+        # transit over the whole area, as run_score does (the timetable is not split by area)
+        transit, _ = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
+                                   lambda: graphs(engine, ["walk"])["walk"])
+        context = context.join(transit)
         scores, ranking, run_info = rank_candidates(engine, pd.DataFrame(cands.drop(columns=["geom", "x", "y"])), dist,
                                                     cfg, run_id, context=context, no_data=no_data)
     else:

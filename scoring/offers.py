@@ -99,10 +99,14 @@ def offered_candidates(conn: sa.Connection, cands: pd.DataFrame, cfg: dict, day:
 
 
 
-def add_offered(engine: sa.Engine, cands: gpd.GeoDataFrame, cfg: dict, day: dt.date, run_id: int) -> gpd.GeoDataFrame:
-    """The detected candidates plus one for every offered place none of them matches (see the module doc)."""
+def add_offered(engine: sa.Engine, cands: gpd.GeoDataFrame, cfg: dict, day: dt.date, run_id: int,
+                detected: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """The detected candidates plus one for every offered place none of them matches (see the module doc).
+
+    ``detected``: candidate_key, source_ids, kind of what was detected when that is not ``cands`` itself
+    (the partitioned run matches offers against the union of its areas)."""
     with engine.connect() as conn:
-        extra = offered_candidates(conn, cands, cfg, day, run_id)
+        extra = offered_candidates(conn, cands if detected is None else detected, cfg, day, run_id)
     if extra.empty:
         return cands
     log.info("detect: %d offered place(s) matched no detected candidate and became candidates of their own", len(extra))
