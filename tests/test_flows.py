@@ -78,14 +78,19 @@ def test_unchanged_rerun_skips_ingest_detect_score(nightly_once, demo_dir):
 def test_weight_change_reruns_only_scoring(nightly_once, demo_dir, tmp_path):
     from plekzoeker.pipelines.flows import nightly
 
+    import yaml
+
+    conf = yaml.safe_load((demo_dir / "demo.yaml").read_text())
+
+    def absolute(node):  # inputs are relative to the config file: point every one at the demo dir
+        if isinstance(node, dict):
+            return {k: absolute(v) for k, v in node.items()}
+        return str(demo_dir / node) if isinstance(node, str) and (demo_dir / node).exists() else node
+
+    conf["inputs"] = absolute(conf["inputs"])
+    conf.setdefault("score", {}).setdefault("weights", {})["stop"] = 9.0
     cfg = tmp_path / "weights.yaml"
-    cfg.write_text((demo_dir / "demo.yaml").read_text().replace("inputs:", "score:\n  weights:\n    stop: 9.0\ninputs:"))
-    # inputs are relative to the config file: point them at the demo dir
-    text = cfg.read_text()
-    for name in ("bag.gpkg", "brk_percelen.gpkg", "town.osm.pbf", "vacancy.csv", "establishments.csv", "energy.csv",
-                 "owners.csv", "noise_lden.tif"):
-        text = text.replace(f" {name}", f" {demo_dir / name}")
-    cfg.write_text(text)
+    cfg.write_text(yaml.safe_dump(conf))
     res = nightly(config_path=str(cfg), out_dir=str(nightly_once[1]))
     assert res["detect"]["skipped"] is True
     assert res["score"].get("skipped") is not True
