@@ -76,9 +76,9 @@ def test_unchanged_rerun_skips_ingest_detect_score(nightly_once, demo_dir):
 
 
 def test_weight_change_reruns_only_scoring(nightly_once, demo_dir, tmp_path):
-    from plekzoeker.pipelines.flows import nightly
-
     import yaml
+
+    from plekzoeker.pipelines.flows import nightly
 
     conf = yaml.safe_load((demo_dir / "demo.yaml").read_text())
 
