@@ -100,8 +100,8 @@ def score_part_task(config_path: str | None, overrides: dict | None, run_id: int
 @task(task_run_name="detect-merge {label}", timeout_seconds=TIMEOUT_S["part"], **RETRY)
 def detect_merge_task(config_path: str | None, overrides: dict | None, run_id: int, parts: list[dict], day: str,
                       label: str = "all") -> dict:
-    return partitioned.merge_detect(stages.engine_ready(), run_id, [Part.from_dict(p) for p in parts],
-                                    dt.date.fromisoformat(day), cfg=load_config(config_path, overrides))
+    return partitioned.merge_detect(stages.engine_ready(), load_config(config_path, overrides), run_id,
+                                    [Part.from_dict(p) for p in parts], dt.date.fromisoformat(day))
 
 
 @task(task_run_name="score-merge {label}", timeout_seconds=TIMEOUT_S["part"], **RETRY)

@@ -247,8 +247,7 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
     return res
 
 
-def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date | None = None,
-                 cfg: dict | None = None) -> dict:
+def merge_detect(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], day: dt.date | None = None) -> dict:
     """Union the parts' candidates and exclusions into result.candidate / result.exclusion in one swap.
 
     What the single run does after detection happens here once, over the union, by the same functions:
@@ -259,19 +258,17 @@ def merge_detect(engine: sa.Engine, run_id: int, parts: list[Part], day: dt.date
     excl_src = [work_table(run_id, p, "exclusion") for p in parts]
     dupes = {}
     facts: dict = {}
-    offered = candidate_frame(gpd.GeoDataFrame(geometry=[], crs=28992), gpd.GeoDataFrame(geometry=[], crs=28992), run_id)
-    if cfg is not None:
-        union = " UNION ALL ".join(f'SELECT candidate_key, source_ids, kind FROM raw."{t}"' for t in cand_src)
-        with engine.connect() as conn:
-            detected = pd.read_sql(sa.text(union), conn) if cand_src else pd.DataFrame(
-                columns=["candidate_key", "source_ids", "kind"])
-        offered = add_offered(engine, offered, cfg, day, run_id, detected=detected)
+    union = " UNION ALL ".join(f'SELECT candidate_key, source_ids, kind FROM raw."{t}"' for t in cand_src)
+    with engine.connect() as conn:
+        detected = pd.read_sql(sa.text(union), conn) if cand_src else pd.DataFrame(
+            columns=["candidate_key", "source_ids", "kind"])
+    empty = gpd.GeoDataFrame(geometry=[], crs=28992)
+    offered = add_offered(engine, candidate_frame(empty, empty, run_id), cfg, day, run_id, detected=detected)
 
     def post(cur, staged):
         dupes["candidate"] = _merge_into(cur, staged["candidate"], (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
         dupes["exclusion"] = _merge_into(cur, staged["exclusion"], EXCLUSION.columns, "candidate_key", excl_src)
-        if cfg is not None:
-            facts.update(apply_facts(cur, staged, cfg, run_id))
+        facts.update(apply_facts(cur, staged, cfg, run_id))
         staging = staged["candidate"]
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
