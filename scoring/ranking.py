@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from plekzoeker.db import ledger
 from plekzoeker.errors import ConfigError
 
 from .capacity import CapacityConfig, capacity
@@ -223,18 +224,9 @@ def rank_candidates(engine: sa.Engine, cands: pd.DataFrame, dist: pd.DataFrame, 
 
 def save_run_info(engine: sa.Engine, run_id: int, info: dict) -> None:
     """Keep what the ranking used with the run (meta.run.summary: score_profiles, the weights of every profile)."""
-    if not info:
-        return
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || CAST(:c AS jsonb) "
-                             "WHERE run_id = :r"), {"c": json.dumps(info), "r": run_id})
+    ledger.save_score_summary(engine, run_id, info)
 
 
 def read_profiles(conn: sa.Connection) -> dict | None:
     """The weights of every profile of the run that last scored (None when unknown)."""
-    row = conn.execute(sa.text("SELECT r.summary->'score_profiles' FROM meta.stage s JOIN meta.run r USING (run_id) "
-                               "WHERE s.stage = 'score'")).first()
-    if row is None or row[0] is None:
-        row = conn.execute(sa.text("SELECT summary->'score_profiles' FROM meta.run WHERE summary ? 'score_profiles' "
-                                   "ORDER BY run_id DESC LIMIT 1")).first()
-    return row[0] if row and row[0] is not None else None
+    return ledger.last_score_summary(conn, "score_profiles")

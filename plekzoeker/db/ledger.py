@@ -225,15 +225,27 @@ def mark_stage(engine: sa.Engine, stage: str, key: str, run_id: int) -> None:
             conn.execute(sa.text(_q("forget_stages")), {"d": downstream})
 
 
+def save_score_summary(engine: sa.Engine, run_id: int, parts: dict) -> None:
+    """Keep what the score stage used and found with its run: ``parts`` (e.g. ``score_coverage``,
+    ``score_profiles``) merged into meta.run.summary, for publish and the summary."""
+    if parts:
+        with engine.begin() as conn:
+            conn.execute(sa.text(_q("merge_run_summary")), {"c": json.dumps(parts), "r": run_id})
+
+
+def last_score_summary(conn: sa.Connection, key: str):
+    """``key`` of the summary of the run that last scored; else of the latest run that has it; else None."""
+    row = conn.execute(sa.text(_q("summary_of_last_score")), {"k": key}).first()
+    if row is None or row[0] is None:
+        row = conn.execute(sa.text(_q("summary_of_latest_run")), {"k": key}).first()
+    return row[0] if row and row[0] is not None else None
+
+
 def save_coverage(engine: sa.Engine, run_id: int, coverage: dict) -> None:
-    """Keep the coverage report with the run (meta.run.summary.score_coverage) for publish and the summary."""
-    with engine.begin() as conn:
-        conn.execute(sa.text(_q("save_coverage")), {"c": json.dumps(coverage), "r": run_id})
+    """Keep the coverage report with the run (meta.run.summary.score_coverage)."""
+    save_score_summary(engine, run_id, {"score_coverage": coverage})
 
 
 def read_coverage(conn: sa.Connection) -> dict | None:
     """The coverage report of the run that last scored (None when unknown, e.g. scored before it existed)."""
-    row = conn.execute(sa.text(_q("coverage_of_last_score"))).first()
-    if row is None or row[0] is None:
-        row = conn.execute(sa.text(_q("coverage_of_latest_run"))).first()
-    return row[0] if row and row[0] is not None else None
+    return last_score_summary(conn, "score_coverage")

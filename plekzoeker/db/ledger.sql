@@ -76,12 +76,12 @@ SET input_key = EXCLUDED.input_key, run_id = EXCLUDED.run_id, finished_at = now(
 -- name: forget_stages
 DELETE FROM meta.stage WHERE stage = ANY(:d);
 
--- name: save_coverage
-UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || jsonb_build_object('score_coverage', CAST(:c AS jsonb))
-WHERE run_id = :r;
+-- name: merge_run_summary
+-- what the score stage keeps with its run (score_coverage, score_profiles), merged into the summary
+UPDATE meta.run SET summary = coalesce(summary, '{}'::jsonb) || CAST(:c AS jsonb) WHERE run_id = :r;
 
--- name: coverage_of_last_score
-SELECT r.summary->'score_coverage' FROM meta.stage s JOIN meta.run r USING (run_id) WHERE s.stage = 'score';
+-- name: summary_of_last_score
+SELECT r.summary->:k FROM meta.stage s JOIN meta.run r USING (run_id) WHERE s.stage = 'score';
 
--- name: coverage_of_latest_run
-SELECT summary->'score_coverage' FROM meta.run WHERE summary ? 'score_coverage' ORDER BY run_id DESC LIMIT 1;
+-- name: summary_of_latest_run
+SELECT summary->:k FROM meta.run WHERE summary ? :k ORDER BY run_id DESC LIMIT 1;
