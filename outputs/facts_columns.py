@@ -9,22 +9,27 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-COLUMNS = ["zoning", "zoning_verdict", "zoning_plan", "energy_label", "label_rule", "monument", "bouwjaar", "floors",
+COLUMNS = ["zoning", "zoning_verdict", "zoning_plan", "zoning_functions", "zoning_max_floors", "zoning_max_height_m",
+           "zoning_max_coverage_pct", "bouwvlak_pct", "energy_label", "label_rule", "monument", "bouwjaar", "floors",
            "height_m", "fact_sources"]
 DOCS = {
     "zoning": "zoning main group(s) by area share (bestemmingshoofdgroep / functiegroep); empty = no plan loaded covers it",
     "zoning_verdict": "allowed / deviation (needs a temporary deviation permit) / blocked, by config facts.zoning.verdicts",
     "zoning_plan": "the plan (IMRO idn or Omgevingsplan id) that decides where plans overlap",
+    "zoning_functions": "function designations (Functieaanduiding) of that plan on the candidate, e.g. kantoor",
+    "zoning_max_floors": "maximum number of floors that plan allows here (Maatvoering 'maximum aantal bouwlagen')",
+    "zoning_max_height_m": "maximum building height that plan allows here, m (Maatvoering 'maximum bouwhoogte (m)')",
+    "zoning_max_coverage_pct": "maximum share of the plot that may be built on, % (Maatvoering 'maximum bebouwingspercentage')",
+    "bouwvlak_pct": "share of the candidate inside a building plane (Bouwvlak) of that plan, %; empty = the plan has none",
     "energy_label": "worst registered EP-Online energy label of the building's office units",
     "label_rule": "office label-C rule applies (no label C or better on > 100 m² offices, not a monument); empty = unknown",
     "monument": "rijks / gemeentelijk / none (none only when a monument list was loaded)",
     "bouwjaar": "construction year (BAG)",
-    "floors": "floors (3DBAG b3_bouwlagen)",
-    "height_m": "roof height above ground, m (3DBAG b3_h_dak_70p - b3_h_maaiveld)",
+    "floors": "floors (3DBAG b3_bouwlagen; else OSM building:levels, named in fact_sources)",
+    "height_m": "roof height above ground, m (3DBAG b3_h_dak_70p - b3_h_maaiveld; else OSM height)",
     "fact_sources": "the source of each fact above",
 }
-SQL = ("SELECT candidate_key, zoning, zoning_verdict, zoning_plan, energy_label, label_rule, monument, bouwjaar, floors, "
-       "height_m, sources FROM result.fact WHERE candidate_key = ANY(:keys)")
+SQL = (f"SELECT candidate_key, {', '.join(COLUMNS[:-1])}, sources FROM result.fact WHERE candidate_key = ANY(:keys)")
 
 
 def _sources(src: dict | None) -> str | None:

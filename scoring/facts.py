@@ -22,9 +22,20 @@ come from the same run and a rerun replaces all three (idempotent). Per candidat
   evidence.
 * **monument**: rijks / gemeentelijk by pand id, unit ids or geometry; 'none' only when a monument
   list was loaded (``sources`` names which lists were checked), else NULL.
+* **zoning details** of the plan that decided the verdict (``zoning_plan``; objects of an overridden
+  plan say nothing about this place): ``zoning_functions`` (the Functieaanduidingen on the candidate,
+  e.g. "kantoor"), ``zoning_max_floors`` / ``zoning_max_height_m`` / ``zoning_max_coverage_pct``
+  (Maatvoering "maximum aantal bouwlagen" / "maximum bouwhoogte (m)" / "maximum
+  bebouwingspercentage (%)"; where several cover the candidate, the one covering the largest part of
+  it, as for the main group) and ``bouwvlak_pct`` (the share of the candidate inside a Bouwvlak: a
+  temporary home outside one needs a deviation; 0 only when that plan has Bouwvlakken, else unknown).
+  An object must cover at least 1 m² and 1 % of the candidate, so a neighbour's object touching the
+  edge is not this candidate's rule.
 * **bouwjaar** (BAG), **floors** and **height_m** (3DBAG ``b3_bouwlagen``, ``b3_h_dak_70p -
-  b3_h_maaiveld``); floors x footprint against the BAG floor area is kept in the candidate's details
-  as ``floor_area_check``.
+  b3_h_maaiveld``; where 3DBAG has none, OSM ``building:levels`` / ``height`` of the building tagged
+  with the pand id (``ref:bag``) or standing in the pand, named as such in ``sources``); floors x
+  footprint (3DBAG ``b3_opp_grond``, else the BAG pand's area) against the BAG floor area is kept in
+  the candidate's details as ``floor_area_check``.
 
 Plots are excluded (moved to result.exclusion with the reason) when their zoning verdict is blocked
 (``facts.exclude_blocked_plots``), when they overlap Natura 2000 land by more than
@@ -48,7 +59,12 @@ SQL_FILE = Path(__file__).with_name("sql") / "facts.sql"
 VERDICTS = ("allowed", "deviation", "blocked")
 LABEL_ORDER = ("A++++", "A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G")  # best first
 FACT_COLUMNS = ("candidate_key", "zoning", "zoning_verdict", "zoning_rule", "zoning_plan", "energy_label", "label_rule",
-                "monument", "bouwjaar", "floors", "height_m", "sources", "run_id")
+                "monument", "bouwjaar", "floors", "height_m", "sources", "run_id", "zoning_functions",
+                "zoning_max_floors", "zoning_max_height_m", "zoning_max_coverage_pct", "bouwvlak_pct")
+# Maatvoering waardeType (IMRO2012 lists them; lower case, as plans write them) -> the fact it fills
+MAATVOERING = {"maximum aantal bouwlagen": "zoning_max_floors", "maximum bouwhoogte (m)": "zoning_max_height_m",
+               "maximum bebouwingspercentage (%)": "zoning_max_coverage_pct"}
+DETAIL_FACTS = ("zoning_functions", *MAATVOERING.values(), "bouwvlak_pct")
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,40 @@ def zoning_fact(rows: list[tuple[str, str, str, float]], fc: FactsConfig) -> dic
     (_, regime, plan), _ = max(((k, a) for k, a in by_plan.items() if k[0] == main), key=lambda kv: (kv[1], kv[0][2]))
     return {"zoning": text, "zoning_verdict": verdict, "zoning_rule": rule, "zoning_plan": plan,
             "source": f"{regime}:{plan}"}
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(str(text).strip().replace(",", "."))
+    except (TypeError, ValueError):
+        return None
+
+
+def zoning_details_fact(rows: list[tuple[str, str, str | None, str | None, str | None, float]], plan: str | None,
+                        area_m2: float, plan_has_bouwvlak: bool) -> dict:
+    """Detail facts of one candidate from (plan_id, objecttype, naam, waarde, waarde_type, area_m2) rows:
+    only the rows of ``plan`` (the plan that decided the zoning) that cover >= 1 m² and >= 1 % of the
+    candidate count. All None when ``plan`` is None (no zoning known)."""
+    out: dict = dict.fromkeys(DETAIL_FACTS)
+    if plan is None:
+        return out
+    floor = max(1.0, 0.01 * area_m2)
+    mine = [r for r in rows if r[0] == plan and r[5] is not None and r[5] >= floor]
+    functions = sorted({str(n).strip() for _p, t, n, _w, _wt, _a in mine if t == "functieaanduiding" and n})
+    out["zoning_functions"] = ", ".join(functions) or None
+    for fact in MAATVOERING.values():
+        best = None
+        for _p, t, _n, w, wt, a in mine:
+            v = _number(w)
+            if t == "maatvoering" and v is not None and MAATVOERING.get(str(wt or "").strip().lower()) == fact:
+                if best is None or (a, -v) > (best[0], -best[1]):
+                    best = (a, v)
+        if best is not None:
+            out[fact] = int(best[1]) if fact == "zoning_max_floors" else best[1]
+    inside = sum(a for _p, t, _n, _w, _wt, a in rows if t == "bouwvlak" and _p == plan and a)
+    if plan_has_bouwvlak and area_m2 > 0:
+        out["bouwvlak_pct"] = round(min(100.0, 100.0 * inside / area_m2), 1)
+    return out
 
 
 def label_rank(label: str | None) -> int | None:
@@ -211,6 +261,15 @@ def apply_facts(cur, staged: dict[str, str], cfg: dict, run_id: int) -> dict:
     if loaded["zoning"]:
         for r in _fetch(cur, q["zoning"], {"ranks": json.dumps(fc.status_rank)}):
             zrows.setdefault(r["candidate_key"], []).append((r["regime"], r["plan_id"], r["hoofdgroep"], r["area_m2"]))
+    drows: dict[str, list] = {}
+    areas: dict[str, float] = {}
+    bv_plans: set[str] = set()
+    if loaded["zoning"]:
+        for r in _fetch(cur, q["zoning_details"]):
+            drows.setdefault(r["candidate_key"], []).append(
+                (r["plan_id"], r["objecttype"], r["naam"], r["waarde"], r["waarde_type"], r["area_m2"]))
+        areas = {r["candidate_key"]: float(r["area_m2"] or 0) for r in _fetch(cur, q["candidate_areas"])}
+        bv_plans = {r["plan_id"] for r in _fetch(cur, q["bouwvlak_plans"])}
     bld = {r["candidate_key"]: r for r in _fetch(cur, q["buildings"])}
     mon = {r["candidate_key"]: r for r in _fetch(cur, q["monuments"])} if loaded["monument_kinds"] else {}
     hazards = {r["candidate_key"]: r for r in _fetch(cur, q["plot_hazards"], {
@@ -228,7 +287,11 @@ def apply_facts(cur, staged: dict[str, str], cfg: dict, run_id: int) -> dict:
             src["monument"] = m["files"] if m else "checked: " + ", ".join(sorted(loaded["monument_kinds"]))
         row = {"candidate_key": key, **{k: z[k] for k in ("zoning", "zoning_verdict", "zoning_rule", "zoning_plan")},
                "energy_label": None, "label_rule": None, "monument": monument, "bouwjaar": None, "floors": None,
-               "height_m": None, "run_id": run_id}
+               "height_m": None, "run_id": run_id,
+               **zoning_details_fact(drows.get(key, []), z["zoning_plan"], areas.get(key, 0.0),
+                                     z["zoning_plan"] in bv_plans)}
+        if any(row[k] is not None for k in DETAIL_FACTS):
+            src["zoning_details"] = z["source"]
         b = bld.get(key)
         if b is not None:
             labels = list(b["labels"] or [])
@@ -242,12 +305,18 @@ def apply_facts(cur, staged: dict[str, str], cfg: dict, run_id: int) -> dict:
                 row["bouwjaar"], src["bouwjaar"] = int(b["bouwjaar"]), "BAG"
             if b["bouwlagen"] is not None:
                 row["floors"], src["floors"] = int(b["bouwlagen"]), "3DBAG"
+            elif b["osm_levels"] is not None:
+                row["floors"], src["floors"] = int(b["osm_levels"]), f"OSM building:levels ({b['osm_id']})"
             if b["h_dak_70p"] is not None and b["h_maaiveld"] is not None:
                 row["height_m"], src["height_m"] = round(float(b["h_dak_70p"]) - float(b["h_maaiveld"]), 1), "3DBAG"
-            if b["bouwlagen"] and b["opp_grond"] and b["bag_area_m2"]:
-                est = float(b["bouwlagen"]) * float(b["opp_grond"])
+            elif b["osm_height_m"] is not None:
+                row["height_m"], src["height_m"] = round(float(b["osm_height_m"]), 1), f"OSM height ({b['osm_id']})"
+            footprint, fp_src = ((b["opp_grond"], "3DBAG b3_opp_grond") if b["opp_grond"] else (b["pand_m2"], "BAG pand"))
+            if row["floors"] and footprint and b["bag_area_m2"]:
+                est = float(row["floors"]) * float(footprint)
                 checks.append((key, json.dumps({"bag_m2": float(b["bag_area_m2"]), "floors_x_footprint_m2": round(est, 1),
-                                                "ratio": round(float(b["bag_area_m2"]) / est, 2)})))
+                                                "ratio": round(float(b["bag_area_m2"]) / est, 2),
+                                                "floors": src["floors"], "footprint": fp_src})))
         row["sources"] = json.dumps(src)
         h = hazards.get(key)
         if c["kind"] == "undeveloped_plot":

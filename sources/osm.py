@@ -1,4 +1,5 @@
-"""Load OpenStreetMap (street graph, POIs, land use) into core.network_*, core.poi, core.landuse."""
+"""Load OpenStreetMap (street graph, POIs, land use, power lines, building levels) into core.network_*, core.poi,
+core.landuse, core.power_line and core.osm_building."""
 from __future__ import annotations
 
 import json
@@ -29,7 +30,10 @@ POI = TableSpec(table="poi", columns=("category", "name", "osm_id", "tags", "inp
 LANDUSE = TableSpec(table="landuse", columns=("osm_id", "key", "value", "input_id"), geom_kind="multipolygon",
                     indexes=("(key, value)",), required=False, extent="warn")
 POWER_LINE = TableSpec(table="power_line", columns=("osm_id", "voltage", "input_id"), geom_kind="linestring",
-                       required=False, extent="warn", duplicate_geometry=False)  # sources/power_read.py
+                       required=False, extent="warn", duplicate_geometry=False)  # sources/osm_ways_read.py
+OSM_BUILDING = TableSpec(table="osm_building", columns=("osm_id", "pand_id", "levels", "height_m", "input_id"),
+                         indexes=("(pand_id)",),
+                         geom_kind="point", required=False, extent="warn", duplicate_geometry=False)
 
 
 def categories_from_config(cfg: dict) -> dict[str, list[str]]:
@@ -65,10 +69,18 @@ def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str
     def landuse():
         yield data().landuse
 
-    def power():
-        from .power_read import read_power_lines
-        yield read_power_lines(path, area=area)
+    @cache
+    def ways():
+        from .osm_ways_read import read_osm_ways
+        return read_osm_ways(path, area=area)
 
-    return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse, POWER_LINE: power},
+    def power():
+        yield ways().power_lines
+
+    def buildings():
+        yield ways().buildings
+
+    return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse, POWER_LINE: power,
+                                            OSM_BUILDING: buildings},
                       options={"area": _area_options(area), "categories": categories}, force=force,
                       policy=(policy or LoadPolicy()).for_area(area))

@@ -168,7 +168,7 @@ def test_natura2000_and_power_line_exclude_plots(db, tmp_path):
 
 
 def test_power_lines_from_osm(tmp_path):
-    from plekzoeker.sources.power_read import read_power_lines
+    from plekzoeker.sources.osm_ways_read import read_power_lines
 
     osm = tmp_path / "p.osm"
     osm.write_text("""<?xml version='1.0' encoding='UTF-8'?>
@@ -198,3 +198,68 @@ def test_fact_columns_for_outputs(bag):
     assert geo.loc[0, "label_rule"] is True and lst.loc[0, "label_rule"] == "yes"
     assert "energy_label: EP-Online" in geo.loc[0, "fact_sources"] and "bouwjaar: BAG" in geo.loc[0, "fact_sources"]
     assert geo.loc[1, COLUMNS].isna().all()  # no fact row: every fact unknown (empty)
+
+
+def _osm_with_buildings(path: Path) -> Path:
+    """An OSM XML file: a street, and buildings drawn on the fixture's panden (WGS84 from RD New)."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(28992, 4326, always_xy=True)
+    nodes, ways, nid = [], [], 1
+
+    def way(wid: int, xy: list[tuple[float, float]], tags: dict[str, str]) -> None:
+        nonlocal nid
+        refs = []
+        for x, y in xy:
+            lon, lat = tr.transform(x, y)
+            nodes.append(f'<node id="{nid}" lat="{lat:.8f}" lon="{lon:.8f}"/>')
+            refs.append(nid)
+            nid += 1
+        if tags.get("building"):
+            refs.append(refs[0])  # closed ring
+        ways.append(f'<way id="{wid}">' + "".join(f'<nd ref="{r}"/>' for r in refs)
+                    + "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()) + "</way>")
+
+    def ring(g) -> list[tuple[float, float]]:
+        return list(g.buffer(-2).exterior.coords)[:-1]
+
+    way(100, [(149_900, 449_950), (150_300, 449_950)], {"highway": "residential"})
+    # C: no 3DBAG row (its roof is below the ground, rejected) -> OSM, matched by its ref:bag tag
+    way(101, ring(box(160_000, 460_000, 160_020, 460_020)), {"building": "office", "building:levels": "2",
+                                                               "height": "7 m", "ref:bag": PAND_C.lstrip("0")})
+    way(102, ring(FOOT[PAND_A]), {"building": "yes", "building:levels": "5"})   # 3DBAG has A: 3DBAG wins
+    way(103, ring(FOOT[PAND_B]), {"building": "yes", "building:levels": "3;4"})  # not a number: unknown, ignored
+    path.write_text("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n" + "\n".join(nodes + ways)
+                    + "\n</osm>\n")
+    return path
+
+
+def test_floors_fall_back_to_osm_building_levels(bag, tmp_path):
+    from plekzoeker.sources.osm import load_osm
+    from plekzoeker.sources.osm_ways_read import pand_id_from_ref, parse_height, parse_levels
+
+    assert (parse_levels("4"), parse_levels("3;4"), parse_levels("2.5"), parse_levels(None)) == (4, None, None, None)
+    assert (parse_height("12,5 m"), parse_height("40'"), parse_height("0")) == (12.5, None, None)
+    assert pand_id_from_ref("503100000024959") == "0503100000024959" and pand_id_from_ref("abc") is None
+    load_3dbag(bag, DATA / "3dbag.csv")
+    st = load_osm(bag, _osm_with_buildings(tmp_path / "b.osm"))
+    assert st.per_table["osm_building"] == 2  # the '3;4' building has neither levels nor height
+    run_facts(bag, load_config(), candidates())
+    f = facts(bag)
+    a, b, c = f[f"pand:{PAND_A}"], f[f"pand:{PAND_B}"], f[f"pand:{PAND_C}"]
+    assert (c["floors"], c["height_m"]) == (2, 7.0)
+    assert c["sources"]["floors"] == "OSM building:levels (w101)" and c["sources"]["height_m"] == "OSM height (w101)"
+    assert (a["floors"], a["sources"]["floors"]) == (3, "3DBAG")
+    assert (b["floors"], b["sources"]["floors"]) == (2, "3DBAG")
+
+
+def test_osm_levels_from_the_real_delft_extract():
+    from plekzoeker.sources.osm_ways_read import read_osm_ways
+
+    w = read_osm_ways(Path(__file__).parent / "data" / "osm" / "tudelft.osm.pbf")
+    b = w.buildings
+    # the real extract: hundreds of BAG-imported buildings with building:levels, almost all with ref:bag
+    assert len(b) > 500 and b["pand_id"].notna().mean() > 0.95
+    assert b["pand_id"].dropna().str.fullmatch(r"0503\d{12}").all()  # Delft's municipality code 0503
+    assert b["levels"].dropna().between(0, 200).all()
+    assert b.geometry.within(box(82_000, 443_000, 88_000, 449_000)).all()  # inside Delft, in RD New

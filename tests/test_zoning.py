@@ -176,3 +176,60 @@ def test_bad_zoning_files(db, tmp_path):
         list(read_zoning(nocols))
     with db.connect() as c:  # the earlier good data is untouched by the failed loads
         assert c.execute(sa.text("SELECT count(*) FROM core.zoning")).scalar_one() == 0
+
+
+def test_goes_detail_facts_come_from_the_deciding_plan(db, goes):
+    """Maatvoering, Functieaanduiding and Bouwvlak of the real Goes plan on two candidates, checked against
+    the plan's own objects with shapely (an oracle outside the SQL)."""
+    load_zoning(db, GOES)
+    fa = goes[goes["objecttype"] == "functieaanduiding"]
+    mv = goes[goes["objecttype"] == "maatvoering"]
+    bv = goes[goes["objecttype"] == "bouwvlak"].union_all()
+    office = fa[fa["naam"] == "kantoor"].geometry.iloc[0]
+    inside = _inside(office, 2.0)
+    # the Maatvoering objects holding the candidate, as the plan's text would be read by hand
+    floors = {int(r.waarde) for r in mv.itertuples() if r.waarde_type == "maximum aantal bouwlagen"
+              and r.geometry.contains(inside)}
+    assert len(floors) == 1
+    # a candidate straddling the edge of a Bouwvlak: part in, part out
+    edge = bv.boundary.interpolate(0.37, normalized=True)
+    straddle = edge.buffer(3.0).envelope
+    want_pct = round(100 * straddle.intersection(bv).area / straddle.area, 1)
+    assert 5 < want_pct < 95
+    run_facts(db, load_config(), [
+        {"candidate_key": "pand:0664100000000011", "kind": "vacant_building", "geometry": inside,
+         "details": {"pand_id": "0664100000000011"}},
+        {"candidate_key": "pand:0664100000000012", "kind": "vacant_building", "geometry": straddle,
+         "details": {"pand_id": "0664100000000012"}},
+        {"candidate_key": "pand:0664100000000013", "kind": "vacant_building", "geometry": box(0, 300_000, 10, 300_010),
+         "details": {"pand_id": "0664100000000013"}},
+    ])
+    f = facts(db)
+    a = f["pand:0664100000000011"]
+    names = {r.naam for r in fa.itertuples() if r.geometry.intersection(inside).area >= max(1.0, 0.01 * inside.area)}
+    assert "kantoor" in names and a["zoning_functions"] == ", ".join(sorted(names))
+    assert a["zoning_max_floors"] == floors.pop()
+    assert a["bouwvlak_pct"] == pytest.approx(100 * inside.intersection(bv).area / inside.area, abs=0.1)
+    assert a["sources"]["zoning_details"] == "imro:NL.IMRO.0664.BPBS03-ON99"
+    assert f["pand:0664100000000012"]["bouwvlak_pct"] == pytest.approx(want_pct, abs=0.2)
+    far = f["pand:0664100000000013"]  # no plan: every detail unknown
+    assert all(far[k] is None for k in ("zoning_functions", "zoning_max_floors", "zoning_max_height_m",
+                                        "zoning_max_coverage_pct", "bouwvlak_pct"))
+
+
+def test_zoning_details_rule_is_pure():
+    from plekzoeker.scoring.facts import zoning_details_fact
+
+    rows = [("P", "maatvoering", "maximum aantal bouwlagen", "3", "maximum aantal bouwlagen", 80.0),
+            ("P", "maatvoering", "maximum aantal bouwlagen", "6", "maximum aantal bouwlagen", 20.0),
+            ("P", "maatvoering", "maximum bouwhoogte (m)", "12,5", "Maximum bouwhoogte (m)", 100.0),
+            ("P", "functieaanduiding", "kantoor", None, None, 100.0),
+            ("P", "functieaanduiding", "horeca", None, None, 0.5),      # a sliver: not this candidate's rule
+            ("Q", "functieaanduiding", "wonen", None, None, 100.0),     # another (overridden) plan
+            ("P", "bouwvlak", None, None, None, 40.0)]
+    out = zoning_details_fact(rows, "P", 100.0, True)
+    assert out == {"zoning_functions": "kantoor", "zoning_max_floors": 3, "zoning_max_height_m": 12.5,
+                   "zoning_max_coverage_pct": None, "bouwvlak_pct": 40.0}
+    assert zoning_details_fact(rows[:1], "P", 100.0, False)["bouwvlak_pct"] is None   # the plan has no Bouwvlak
+    assert zoning_details_fact(rows[:1], "P", 100.0, True)["bouwvlak_pct"] == 0.0     # it has, elsewhere
+    assert set(zoning_details_fact(rows, None, 100.0, True).values()) == {None}

@@ -33,7 +33,10 @@
     return e;
   }
   var FACTS = [["excluded_reason", "veto"], ["flags", "to check"], ["zoning", "zoning"],
-               ["zoning_verdict", "zoning verdict"], ["zoning_plan", "zoning plan"], ["energy_label", "energy label"],
+               ["zoning_verdict", "zoning verdict"], ["zoning_plan", "zoning plan"],
+               ["zoning_functions", "designations"], ["zoning_max_floors", "max floors (plan)"],
+               ["zoning_max_height_m", "max height (plan, m)", 1], ["bouwvlak_pct", "in building plane (%)", 0],
+               ["energy_label", "energy label"],
                ["label_rule", "label-C rule applies"], ["monument", "monument"], ["bouwjaar", "built"],
                ["floors", "floors"], ["height_m", "height (m)", 1]];
   function people(p) {

@@ -390,6 +390,12 @@ class Fact(Base):
     height_m: Mapped[float | None] = mapped_column(Float)
     sources: Mapped[dict] = mapped_column(JSONB, server_default=_EMPTY_JSON)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # migration 0008: detail facts of the winning zoning plan
+    zoning_functions: Mapped[str | None] = mapped_column(Text)
+    zoning_max_floors: Mapped[int | None] = mapped_column(Integer)
+    zoning_max_height_m: Mapped[float | None] = mapped_column(Float)
+    zoning_max_coverage_pct: Mapped[float | None] = mapped_column(Float)
+    bouwvlak_pct: Mapped[float | None] = mapped_column(Float)
 
 
 # --- core: the sources of the facts (migration 0005) -------------------------------------------------
@@ -480,6 +486,21 @@ class PowerLine(Base):
     voltage: Mapped[str | None] = mapped_column(Text)
     input_id: Mapped[int | None] = mapped_column(BigInteger)
     geom = _geom("LINESTRING")
+    __mapper_args__ = {"primary_key": [osm_id]}
+
+
+class OsmBuilding(Base):
+    """OSM buildings with building:levels/height (floors fallback where 3DBAG has none; migration 0008)."""
+    __tablename__ = "osm_building"
+    __table_args__ = (_gist("osm_building_geom"), Index("osm_building_ix0", "pand_id"),
+                      {"schema": "core", "comment": "OSM buildings with building:levels/height (floors fallback "
+                                                    "where 3DBAG has none)."})
+    osm_id: Mapped[str] = mapped_column(Text)
+    pand_id: Mapped[str | None] = mapped_column(Text)
+    levels: Mapped[int | None] = mapped_column(Integer)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    input_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom = _geom("POINT")
     __mapper_args__ = {"primary_key": [osm_id]}
 
 

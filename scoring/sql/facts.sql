@@ -58,6 +58,7 @@ office AS (
     WHERE 'kantoorfunctie' = ANY(u.gebruiksdoelen)
 )
 SELECT b.candidate_key, b.pand_id, p.bouwjaar, d.bouwlagen, d.h_maaiveld, d.h_dak_70p, d.opp_grond,
+       ST_Area(p.geom) AS pand_m2, o.osm_id, o.levels AS osm_levels, o.height_m AS osm_height_m,
        (SELECT sum(u.oppervlakte) FROM unit u WHERE u.candidate_key = b.candidate_key) AS bag_area_m2,
        coalesce((SELECT sum(o.oppervlakte) FROM office o WHERE o.candidate_key = b.candidate_key), 0) AS office_m2,
        (SELECT array_agg(o.label ORDER BY o.identificatie) FROM office o WHERE o.candidate_key = b.candidate_key) AS labels,
@@ -65,7 +66,35 @@ SELECT b.candidate_key, b.pand_id, p.bouwjaar, d.bouwlagen, d.h_maaiveld, d.h_da
 FROM b
 LEFT JOIN core.pand p ON p.identificatie = b.pand_id
 LEFT JOIN core.pand_3d d ON d.pand_id = b.pand_id
+-- OSM building:levels / height: the building tagged with this pand id (ref:bag), else one whose point lies in the pand
+LEFT JOIN LATERAL (
+    SELECT ob.osm_id, ob.levels, ob.height_m FROM core.osm_building ob
+    WHERE ob.pand_id = b.pand_id OR (ob.pand_id IS NULL AND ob.geom && p.geom AND ST_Within(ob.geom, p.geom))
+    ORDER BY ob.pand_id IS NULL, ob.osm_id LIMIT 1) o ON true
 ORDER BY b.candidate_key;
+
+-- name: zoning_details
+-- Maatvoering, Functieaanduiding and Bouwvlak objects on each candidate, per plan (the step keeps the plan that
+-- decided the zoning). Bouwvlakken of one plan are unioned so overlapping ones count once.
+SELECT c.candidate_key, z.plan_id, z.objecttype, z.naam, z.waarde, z.waarde_type,
+       ST_Area(ST_Intersection(c.geom, z.geom)) AS area_m2
+FROM {cand} c
+JOIN core.zoning z ON z.objecttype IN ('maatvoering', 'functieaanduiding') AND z.geom && c.geom
+                  AND ST_Intersects(z.geom, c.geom)
+UNION ALL
+SELECT c.candidate_key, z.plan_id, 'bouwvlak', NULL, NULL, NULL, ST_Area(ST_Intersection(c.geom, ST_Union(z.geom)))
+FROM {cand} c
+JOIN core.zoning z ON z.objecttype = 'bouwvlak' AND z.geom && c.geom AND ST_Intersects(z.geom, c.geom)
+GROUP BY c.candidate_key, c.geom, z.plan_id
+ORDER BY 1, 2, 3, 4;
+
+-- name: candidate_areas
+-- Each candidate's area: the denominator of the Bouwvlak share.
+SELECT c.candidate_key, ST_Area(c.geom) AS area_m2 FROM {cand} c;
+
+-- name: bouwvlak_plans
+-- The plans that have Bouwvlakken at all (outside them a zero share would say nothing).
+SELECT DISTINCT plan_id FROM core.zoning WHERE objecttype = 'bouwvlak';
 
 -- name: monuments
 -- Monument kinds per candidate: by the building's pand id, its units' ids, or a monument geometry on the candidate.
