@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from .errors import PlekzoekerError
+from .errors import ConfigError, PlekzoekerError
 from .outputs.outreach_cli import app as outreach_app
 
 app = typer.Typer(help="plekzoeker: find vacant buildings and undeveloped plots where people can live now.",
@@ -398,9 +398,13 @@ Sources (base URLs are config keys fetch.endpoints.<service>, so a mirror can st
   osm       Overpass API through osmnx (settings.overpass_url, its cache and rate limiting),
             written as .osm -- or a cut of a local extract by the polygon (--osm-pbf);
             © OpenStreetMap contributors, ODbL 1.0
+Extras (--extras, default fetch.extras: both):
+  natura2000  PDOK Natura 2000 OGC API, collection natura2000 (RVO, public domain): plot exclusions
+  3dbag       3DBAG tile index (FlatGeobuf) → the tiles' GeoPackages meeting the area, checksums
+              checked, kept in 3dbag-tiles/ (CC BY 4.0, 3DBAG by TU Delft / 3DGI): floors, heights
 \b
 Cache: <fetch.cache_dir>/<GMxxxx>/ (default data/GMxxxx/) with boundary.geojson, bag.gpkg, brk.zip,
-bgt.zip, osm.osm, manifest.json (per file: source URL, request, time, size, sha256, licence,
+bgt.zip, osm.osm, natura2000.geojson, 3dbag.csv, manifest.json (per file: source URL, request, time, size, sha256, licence,
 attribution) and plekzoeker.yaml. A second fetch re-downloads nothing younger than --max-age
 (fetch.max_age_days) unless --refresh. Every file is written, verified and then renamed, so a
 failed fetch never replaces a good file; failures are one line each, exit status 2.
@@ -417,12 +421,19 @@ def fetch(code: str | None = typer.Argument(None, help="Municipality code, e.g. 
           out: Path | None = typer.Option(None, "--out", help="Cache root (default: fetch.cache_dir, 'data')."),
           refresh: bool = typer.Option(False, "--refresh", help="Fetch again even what is fresh in the cache."),
           max_age: float | None = typer.Option(None, "--max-age", help="Days a cached file stays fresh (fetch.max_age_days)."),
-          quiet: bool = typer.Option(False, "--quiet", help="No progress bars (for cron).")) -> None:
+          quiet: bool = typer.Option(False, "--quiet", help="No progress bars (for cron)."),
+          extras: str | None = typer.Option(None, "--extras", help="Optional datasets, comma-separated: natura2000, "
+                                            "3dbag; '' for none (default: fetch.extras, both).")) -> None:
+    from .settings import FETCH_EXTRAS
     from .sources.fetch.run import Target, fetch_area
 
     target = Target.parse(code, name, bbox)
+    chosen = None if extras is None else [x.strip() for x in extras.split(",") if x.strip()]
+    if chosen and set(chosen) - set(FETCH_EXTRAS):
+        raise ConfigError(f"--extras: {', '.join(sorted(set(chosen) - set(FETCH_EXTRAS)))} is not one of "
+                          f"{', '.join(FETCH_EXTRAS)}")
     res = fetch_area(_cfg(), target, out_root=out, refresh=refresh, max_age_days=max_age, bag_gpkg=bag_gpkg,
-                     osm_pbf=osm_pbf, quiet=quiet)
+                     osm_pbf=osm_pbf, quiet=quiet, extras=chosen)
     for d, r in res["datasets"].items():
         typer.echo(f"  {d}: {'cached (fresh)' if r.get('skipped') else r}")
     typer.echo(f"fetched {res['area']} into {res['folder']}; next: plekzoeker --config {res['config']} nightly")

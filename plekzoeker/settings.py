@@ -179,7 +179,8 @@ def validate_config(cfg: dict) -> dict:
     return cfg
 
 
-FETCH_SERVICES = ("bestuurlijke_gebieden", "bag", "kadastralekaart", "bgt", "overpass")
+FETCH_SERVICES = ("bestuurlijke_gebieden", "bag", "kadastralekaart", "bgt", "overpass", "natura2000", "bag3d_tile_index")
+FETCH_EXTRAS = ("natura2000", "3dbag")   # optional datasets of `plekzoeker fetch` (fetch.extras)
 URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[A-Za-z0-9._~\-/%]*)?$")
 
 
@@ -193,11 +194,16 @@ def _validate_fetch(fc: dict, bad) -> None:
     for key in ("max_age_days", "timeout_s", "backoff_s", "max_backoff_s", "poll_interval_s", "max_request_km2"):
         if key in fc and (not isinstance(fc[key], (int, float)) or isinstance(fc[key], bool) or fc[key] < 0):
             bad(f"fetch.{key}", fc[key], "must be a number >= 0")
-    for key in ("retries", "page_limit", "max_pages", "max_polls"):
+    for key in ("retries", "page_limit", "max_pages", "max_polls", "bag3d_max_tiles"):
         if key in fc and (not isinstance(fc[key], int) or isinstance(fc[key], bool) or fc[key] < 1):
             bad(f"fetch.{key}", fc[key], "must be a whole number >= 1")
     if fc.get("max_request_km2") == 0:
         bad("fetch.max_request_km2", 0, "must be > 0")
+    extras = fc.get("extras") or []
+    if not isinstance(extras, list) or any(x not in FETCH_EXTRAS for x in extras):
+        bad("fetch.extras", extras, f"must be a list of {', '.join(FETCH_EXTRAS)}")
+    if "natura2000_collection" in fc and not NAME_RE.match(str(fc["natura2000_collection"])):
+        bad("fetch.natura2000_collection", fc["natura2000_collection"], "must be an OGC API collection id")
     for key in ("kadastralekaart_featuretypes", "bgt_featuretypes"):
         for t in fc.get(key) or []:
             if not NAME_RE.match(str(t)):

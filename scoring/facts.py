@@ -80,8 +80,6 @@ class FactsConfig:
     min_office_area_m2: float
     required_label: str
     label_weight: float
-    natura2000_api: str
-    natura2000_collection: str
 
     @classmethod
     def from_config(cls, cfg: dict) -> FactsConfig:
@@ -96,8 +94,7 @@ class FactsConfig:
                       natura2000_min_overlap_m2=float(f["natura2000_min_overlap_m2"]),
                       power_line_buffer_m=float(f["power_line_buffer_m"]),
                       min_office_area_m2=float(lr["min_office_area_m2"]), required_label=str(lr["required_label"]),
-                      label_weight=float(lr["weight"]), natura2000_api=str(f["natura2000_api"]),
-                      natura2000_collection=str(f["natura2000_collection"]))
+                      label_weight=float(lr["weight"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"facts: missing or invalid setting ({type(exc).__name__}: {exc}); "
                               "see config/default.yaml") from None

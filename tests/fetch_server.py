@@ -15,6 +15,15 @@ It speaks each protocol as the services document it (see ``sources/fetch/*.py``)
   real Otterlo BGT delivery (tests/data/bgt) or a zip of the real Otterlo kadastrale kaart GML
   (tests/data/brk) when the geofilter meets the Otterlo extent, else the same members with no
   features (the service answers an area without objects so). Not clipped to the geofilter.
+* ``/n2k/collections/natura2000/items``: OGC API Features as above, one stand-in site with PDOK's
+  Natura 2000 property names (``naam_n2k`` Veluwe, ``nr`` 57, ``bescherming``, ``sitecode_h``)
+  north of the Otterlo sample (the real Veluwe is not in tests/data), honouring ``bbox``.
+* ``/3dbag/tile_index.fgb`` and ``/3dbag/tiles/<id>.gpkg[.zip]``: the 3DBAG download layout — a
+  FlatGeobuf tile index (``tile_id``, ``gpkg_download``, ``gpkg_sha256``) and one GeoPackage per
+  tile with the layers ``pand`` (``identificatie``, ``b3_h_maaiveld``, ``b3_bouwlagen``,
+  ``b3_opp_grond``) and ``lod22_2d`` (roof parts: ``identificatie``, ``b3_h_dak_70p``), built on
+  the real Doesburg panden (ids and footprints real, heights invented: ``BAG3D_TRUTH``); the second
+  tile is served zipped, a third tile lies outside every test area.
 * ``/overpass/interpreter`` (POST ``data=``) and ``/overpass/status``: Overpass JSON of the real
   Delft extract (tests/data/osm/tudelft.osm.pbf, ODbL): every node inside the query's ``poly:``
   polygons, every way with such a node (and all its nodes), every relation with a kept member.
@@ -28,9 +37,11 @@ status says FAILED), ``never`` (the status stays RUNNING).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -70,6 +81,51 @@ def _bag_features() -> dict[str, list[dict]]:
             "woonplaats_naam": s(r.woonplaats), "pand_identificatie": ",".join(r.pand_ids),
             "documentdatum": str(r.documentdatum.date()) if r.documentdatum == r.documentdatum else None}})
     return out
+
+
+NATURA2000 = [{"type": "Feature", "id": "57", "geometry": mapping(box(180_500, 458_600, 183_000, 459_900)),
+               "properties": {"naam_n2k": "Veluwe", "nr": 57, "bescherming": "VR+HR", "sitecode_h": "NL1000017",
+                              "status": "Aangewezen"}}]
+# per Doesburg pand: ground, the two roof parts' 70th percentiles, floors, footprint (invented, known answer)
+BAG3D_HEIGHTS = [(9.5, (16.0, 21.5), 5, 410.0), (10.1, (13.2, 12.0), 3, 95.0)]
+
+
+def _bag3d(bag: dict, url: str) -> tuple[bytes, dict[str, bytes], dict[str, tuple]]:
+    """The tile index (FlatGeobuf bytes), the tiles by file name, and the truth per pand id."""
+    import geopandas as gpd
+    import pyogrio
+
+    tiles, truth, rows = {}, {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, f in enumerate(bag["pand"][:2]):
+            pid, geom = f["properties"]["identificatie"], shape(f["geometry"])
+            ground, roofs, floors, foot = BAG3D_HEIGHTS[i]
+            truth[pid] = (ground, max(roofs), floors, foot)
+            path = Path(tmp) / f"t{i}.gpkg"
+            gpd.GeoDataFrame({"identificatie": [f"NL.IMBAG.Pand.{pid}"], "b3_h_maaiveld": [ground],
+                              "b3_bouwlagen": [floors], "b3_opp_grond": [foot], "status": ["Pand in gebruik"]},
+                             geometry=[geom], crs=28992).to_file(path, layer="pand", driver="GPKG")
+            c = geom.centroid
+            halves = [geom.intersection(box(c.x - 1e4, c.y - 1e4, c.x, c.y + 1e4)),
+                      geom.intersection(box(c.x, c.y - 1e4, c.x + 1e4, c.y + 1e4))]
+            gpd.GeoDataFrame({"identificatie": [f"NL.IMBAG.Pand.{pid}"] * 2, "b3_h_dak_70p": list(roofs)},
+                             geometry=halves, crs=28992).to_file(path, layer="lod22_2d", driver="GPKG")
+            data = path.read_bytes()
+            name = f"9-{440 + i}-728.gpkg"
+            if i == 1:  # served as a zip, as 3DBAG serves some downloads
+                buf = io.BytesIO()
+                with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                    z.writestr(name, data)
+                data, name = buf.getvalue(), name + ".zip"
+            tiles[name] = data
+            rows.append({"tile_id": f"9/{440 + i}/728", "gpkg_download": f"{url}/3dbag/tiles/{name}",
+                         "gpkg_sha256": hashlib.sha256(data).hexdigest(), "geometry": geom.envelope.buffer(20)})
+        rows.append({"tile_id": "9/999/999", "gpkg_download": f"{url}/3dbag/tiles/absent.gpkg", "gpkg_sha256": None,
+                     "geometry": box(250_000, 600_000, 251_000, 601_000)})  # outside every test area
+        idx = Path(tmp) / "tile_index.fgb"
+        pyogrio.write_dataframe(gpd.GeoDataFrame(rows, crs=28992), idx, driver="FlatGeobuf")
+        index = idx.read_bytes()
+    return index, tiles, truth
 
 
 def _municipalities(bag: dict) -> list[dict]:
@@ -168,11 +224,14 @@ class FetchServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.natura2000 = NATURA2000
+        self.bag3d_index, self.bag3d_tiles, self.bag3d_truth = _bag3d(self.bag, self.url)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def endpoints(self) -> dict:
         return {"bestuurlijke_gebieden": f"{self.url}/bg", "bag": f"{self.url}/bag", "kadastralekaart": f"{self.url}/brk",
-                "bgt": f"{self.url}/bgt", "overpass": f"{self.url}/overpass"}
+                "bgt": f"{self.url}/bgt", "overpass": f"{self.url}/overpass", "natura2000": f"{self.url}/n2k",
+                "bag3d_tile_index": f"{self.url}/3dbag/tile_index.fgb"}
 
     def fault(self, prefix: str, *kinds: str) -> None:
         with self.lock:
@@ -267,6 +326,26 @@ class _Handler(BaseHTTPRequestHandler):
                         b = box(*map(float, q["bbox"].split(",")))
                         feats = [f for f in feats if shape(f["geometry"]).intersects(b)]
                     self._items(feats, q, path)
+            elif path == "/n2k/collections/natura2000/items":
+                if not self._fault(path, kind):
+                    feats = self.srv.natura2000
+                    if "bbox" in q:
+                        b = box(*map(float, q["bbox"].split(",")))
+                        feats = [f for f in feats if shape(f["geometry"]).intersects(b)]
+                    self._items(feats, q, path)
+            elif path == "/3dbag/tile_index.fgb":
+                if not self._fault(path, kind, self.srv.bag3d_index):
+                    self._send(200, self.srv.bag3d_index, ctype="application/octet-stream")
+            elif m := re.match(r"^/3dbag/tiles/([\w.-]+)$", path):
+                data = self.srv.bag3d_tiles.get(m.group(1))
+                if data is None:
+                    self._send(404, b'{"detail": "no such tile"}')
+                elif kind == "corrupt":
+                    self._send(200, data[: len(data) // 2] + b"\x00" * (len(data) - len(data) // 2),
+                               ctype="application/geopackage+sqlite3")
+                elif not self._fault(path, kind, data):
+                    self._send(200, data, ctype="application/zip" if m.group(1).endswith(".zip")
+                               else "application/geopackage+sqlite3")
             elif m := re.match(r"^/(bgt|brk)/full/custom(?:/([\w-]+)/(status|download))?$", path):
                 self._download_api(m.group(1), m.group(2), m.group(3), method, body, kind)
             elif path == "/overpass/status":

@@ -10,9 +10,11 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pyogrio
 import pytest
 from fetch_server import FetchServer
+from shapely.geometry import shape
 
 from plekzoeker.errors import ConfigError, FetchError
 from plekzoeker.settings import load_config
@@ -55,7 +57,7 @@ def test_fetch_municipality_writes_cache_manifest_and_config(cfg, server, tmp_pa
     folder = Path(res["folder"])
     assert folder.name == "GM9999"
     man = json.loads((folder / "manifest.json").read_text())["datasets"]
-    assert set(man) == {"boundary", "bag", "brk", "bgt", "osm"}
+    assert set(man) == {"boundary", "bag", "brk", "bgt", "osm", "natura2000", "3dbag"}
     for name, e in man.items():
         p = folder / e["file"]
         assert p.stat().st_size == e["size"] and e["sha256"] and e["licence"] and e["attribution"], name
@@ -77,7 +79,7 @@ def test_fetch_municipality_writes_cache_manifest_and_config(cfg, server, tmp_pa
     # the config points at the files and stores the polygon as the run area
     conf = load_config(res["config"])
     assert conf["area"]["municipality"] == "GM9999" and Path(conf["area"]["polygon"]).name == "boundary.geojson"
-    assert all(Path(conf["inputs"][k]).exists() for k in ("bag", "brk", "bgt", "osm"))
+    assert all(Path(conf["inputs"][k]).exists() for k in ("bag", "brk", "bgt", "osm", "natura2000", "3dbag"))
     from plekzoeker.pipelines.stages import area_from_config
 
     a = area_from_config(conf)
@@ -285,3 +287,63 @@ def test_merge_keeps_every_member():
     z = zipfile.ZipFile(io.BytesIO(a))
     head, members, tail = pdok_download._split_gml(z.read("bgt_waterdeel.gml"))
     assert members.count(b"cityObjectMember>") >= 2 and tail.strip().endswith(b">")
+
+
+def test_extras_natura2000_and_3dbag_tiles(cfg, server):
+    """Natura 2000 from the OGC API, 3DBAG from its tile index: the files the readers load, with the truth."""
+    from plekzoeker.sources.bag3d import read_3dbag
+    from plekzoeker.sources.natura2000 import read_natura2000
+
+    res = _fetch(cfg, "GM9999")
+    folder = Path(res["folder"])
+    assert res["datasets"]["natura2000"] == {"features": 1}
+    assert res["datasets"]["3dbag"] == {"tiles": 2, "fetched": 2, "panden": 2}  # the third tile lies elsewhere
+    n2k = next(read_natura2000(folder / "natura2000.geojson"))
+    assert list(n2k["naam"]) == ["Veluwe"] and n2k["identificatie"].iloc[0].startswith("57#")
+    assert n2k.geometry.iloc[0].equals_exact(shape(server.natura2000[0]["geometry"]), 1e-6)
+    rows = pd.concat(read_3dbag(folder / "3dbag.csv"))
+    got = {r.pand_id: (r.h_maaiveld, r.h_dak_70p, r.bouwlagen, r.opp_grond) for r in rows.itertuples()}
+    assert got == server.bag3d_truth  # the roof is the highest part's (lod22_2d), one plain and one zipped tile
+    man = json.loads((folder / "manifest.json").read_text())["datasets"]
+    assert man["3dbag"]["licence"] == "CC BY 4.0" and "3DBAG" in man["3dbag"]["attribution"]
+    assert man["natura2000"]["url"].endswith("/n2k/collections/natura2000/items")
+    # a refresh reads the index again but not the tiles whose checksum still matches
+    n = server.count("/3dbag/tiles/")
+    again = _fetch(cfg, "GM9999", refresh=True)
+    assert again["datasets"]["3dbag"]["fetched"] == 0 and server.count("/3dbag/tiles/") == n
+    # a smaller area meets fewer tiles: the index is cut exactly, not by its bounding box alone
+    from plekzoeker.sources.fetch.bag3d_tiles import tiles_in
+
+    first = shape(server.bag["pand"][0]["geometry"])
+    assert list(tiles_in(folder / "3dbag-tiles" / "tile_index.fgb", first.buffer(1))["tile_id"]) == ["9/440/728"]
+    # extras are optional
+    none = _fetch(load_config(None, {"fetch": {**cfg["fetch"], "extras": [], "cache_dir": str(folder.parent / "x")}}),
+                  "GM9999")
+    assert "3dbag" not in none["datasets"] and "natura2000" not in none["datasets"]
+    assert load_config(none["config"])["inputs"]["3dbag"] is None  # the default: no file
+
+
+def test_3dbag_tile_faults(cfg, server):
+    # a tile corrupt in transit once: the checksum catches it, the retry gets a good copy
+    server.fault(r"^/3dbag/tiles/9-440", "corrupt")
+    assert _fetch(cfg, "GM9999")["datasets"]["3dbag"]["panden"] == 2
+    # corrupt every time (a tile not in the cache yet): one line naming 3DBAG and the tile; the old 3dbag.csv
+    # and config untouched
+    folder = Path(_fetch(cfg, "GM9999")["folder"])
+    (folder / "3dbag-tiles" / "9-441-728.gpkg.zip").unlink()
+    snap = _snapshot(folder)
+    server.fault(r"^/3dbag/tiles/9-441", "corrupt", "corrupt", "corrupt")
+    with pytest.raises(FetchError) as ei:
+        _fetch(cfg, "GM9999", refresh=True)
+    msg = str(ei.value)
+    assert msg.startswith("3DBAG tile 9/441/728:") and "checksum" in msg and "\n" not in msg, msg
+    _unchanged_except_fresh(folder, snap, "3dbag")
+    msg, folder, snap = _good_then(cfg, server, r"^/3dbag/tile_index", "404", "404", "404")
+    assert msg.startswith("3DBAG tile index:") and "404" in msg, msg
+    _unchanged_except_fresh(folder, snap, "3dbag")
+
+
+def test_natura2000_fault_is_one_line(cfg, server):
+    msg, folder, snap = _good_then(cfg, server, r"^/n2k/", "503", "503", "503")
+    assert msg.startswith("Natura 2000: HTTP 503") and "after 3 tries" in msg, msg
+    _unchanged_except_fresh(folder, snap, "natura2000")

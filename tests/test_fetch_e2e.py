@@ -42,7 +42,11 @@ def test_fetch_then_nightly_publishes_real_parcels(engine, prefect_server, tmp_p
     assert res["fetch"]["config"].endswith("plekzoeker.yaml")
     latest = tmp_path / "out" / "latest"
     summary = json.loads((latest / "summary.json").read_text())
-    assert {s["dataset"] for s in summary["sources"]} == {"boundary", "bag", "brk", "bgt", "osm"}
+    assert {s["dataset"] for s in summary["sources"]} == {"boundary", "bag", "brk", "bgt", "osm", "natura2000", "3dbag"}
+    with engine.connect() as conn:  # the extras were loaded by the nightly run: 3DBAG for both real panden, one site
+        pand_3d = dict(conn.execute(sa.text("SELECT pand_id, bouwlagen FROM core.pand_3d")).all())
+        sites = conn.execute(sa.text("SELECT naam FROM core.protected_area")).scalars().all()
+    assert pand_3d == {pid: t[2] for pid, t in srv.bag3d_truth.items()} and sites == ["Veluwe"]
     assert {s["licence"] for s in summary["sources"]} >= {"ODbL 1.0", "CC0 1.0", "CC BY 4.0"}
     plots = gpd.read_file(latest / "undeveloped_plots.geojson").to_crs(28992)
     assert len(plots) >= 1

@@ -136,6 +136,10 @@ class Http:
         for attempt in range(tries):
             try:
                 return attempt_fn()
+            except FetchError as exc:  # not worth a retry (a 4xx): say which request it was
+                if str(exc).startswith(f"{what}:"):
+                    raise
+                raise FetchError(f"{what}: {exc}") from None
             except _Retryable as exc:
                 last = exc
                 if attempt + 1 >= tries:

@@ -1,6 +1,7 @@
 """``plekzoeker fetch``: from a municipality code (or name, or box) to a cache folder and a config.
 
-Order: boundary → BAG → kadastrale kaart → BGT → OSM, then ``plekzoeker.yaml``. Each dataset is
+Order: boundary → BAG → kadastrale kaart → BGT → OSM → the extras (``fetch.extras``: Natura 2000,
+3DBAG tiles), then ``plekzoeker.yaml``. Each dataset is
 skipped when fresh in the manifest (see ``cache.py``), otherwise fetched to a part file, verified
 and renamed, then recorded. A failure stops the fetch with one line (``FetchError`` /
 ``SourceError``); what was fetched before it stays valid and recorded, the failed dataset's old
@@ -10,7 +11,8 @@ there — so a config never points at a missing or half-written file.
 The written config: ``area.municipality`` (for a code or name), ``area.polygon: boundary.geojson``
 (the municipality polygon, or the box, in RD New — every reader then cuts by it, so ``--area
 GMxxxx`` means this polygon), ``inputs.bag|brk|bgt|osm`` (relative to the folder) and
-``fetch.manifest`` (licences for the published ``summary.json``).
+``fetch.manifest`` (licences for the published ``summary.json``), and ``inputs.natura2000`` /
+``inputs.3dbag`` for the extras that were fetched.
 """
 from __future__ import annotations
 
@@ -117,9 +119,12 @@ def _to_wgs84(g: BaseGeometry) -> BaseGeometry:
 
 def fetch_area(cfg: dict, target: Target, *, out_root: Path | None = None, refresh: bool = False,
                max_age_days: float | None = None, bag_gpkg: Path | None = None, osm_pbf: Path | None = None,
-               quiet: bool = False, sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Fetch everything the nightly run needs for ``target``; returns a summary with the config path."""
+               quiet: bool = False, extras: list[str] | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Fetch everything the nightly run needs for ``target`` (and the optional ``extras``, default
+    ``fetch.extras``); returns a summary with the config path."""
     fc = cfg["fetch"]
+    extras = list(fc.get("extras") or []) if extras is None else list(extras)
     ep = fc["endpoints"]
     http = Http(HttpPolicy.from_config(fc), sleep=sleep)
     max_age_s = float(fc["max_age_days"] if max_age_days is None else max_age_days) * DAY
@@ -225,11 +230,39 @@ def fetch_area(cfg: dict, target: Target, *, out_root: Path | None = None, refre
                    extra={"counts": res})
         done["osm"] = res
 
-    # 6. the config -----------------------------------------------------------------------------
+    # 6. the extras: Natura 2000 (plot exclusions) and 3DBAG (floors, heights) ----------------------
+    if "natura2000" in extras and need("natura2000"):
+        from .natura2000 import LICENCE as N2K_LICENCE
+        from .natura2000 import fetch_natura2000
+
+        dest = folder / "natura2000.geojson"
+        with bars.task(f"Natura 2000 for {label}", unit="features"):
+            res = fetch_natura2000(http, ep["natura2000"], fc["natura2000_collection"], polygon.bounds, dest,
+                                   limit=fc["page_limit"], max_pages=fc["max_pages"])
+        man.record("natura2000", dest, url=f"{ep['natura2000'].rstrip('/')}/collections/{fc['natura2000_collection']}/items",
+                   request={"bbox": [round(v, 3) for v in polygon.bounds], "bbox-crs": ogcapi.RD_URI},
+                   licence=N2K_LICENCE[0], attribution=N2K_LICENCE[1], extra={"counts": res})
+        done["natura2000"] = res
+    if "3dbag" in extras and need("3dbag"):
+        from .bag3d_tiles import LICENCE as BAG3D_LICENCE
+        from .bag3d_tiles import fetch_3dbag
+
+        dest = folder / "3dbag.csv"
+        with bars.task(f"3DBAG tiles for {label}", unit="features") as adv:
+            res = fetch_3dbag(http, ep["bag3d_tile_index"], polygon, dest, max_tiles=int(fc["bag3d_max_tiles"]),
+                              on_tile=lambda n: adv(n))
+        man.record("3dbag", dest, url=ep["bag3d_tile_index"], request={"tiles": res["tiles"]},
+                   licence=BAG3D_LICENCE[0], attribution=BAG3D_LICENCE[1], extra={"counts": res})
+        done["3dbag"] = res
+
+    # 7. the config -----------------------------------------------------------------------------
     files = {d: man.entry(d)["file"] for d in ("bag", "brk", "bgt", "osm")}
     conf = {"area": {"municipality": f"GM{code}" if code else None, "bbox": None, "polygon": "boundary.geojson"},
             "inputs": {"bag": files["bag"], "brk": files["brk"], "bgt": files["bgt"], "osm": files["osm"]},
             "fetch": {"manifest": "manifest.json"}}
+    for d in ("natura2000", "3dbag"):  # an extra in the cache (this fetch or an earlier one) is used
+        if d in extras and man.entry(d):
+            conf["inputs"][d] = man.entry(d)["file"]
     text = ("# written by `plekzoeker fetch`; run: plekzoeker --config " + str(folder / "plekzoeker.yaml") + " nightly\n"
             "# paths are relative to this file; licences and sources: manifest.json\n" + yaml.safe_dump(conf, sort_keys=False))
     write_atomic(folder / "plekzoeker.yaml", text.encode())
