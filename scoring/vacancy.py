@@ -131,10 +131,11 @@ def address(r) -> str | None:
 def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
     """A building's figures from its scored units ``g`` (``unit_evidence`` output, optional ``special``).
 
-    Vacant units: confidence >= ``min_confidence`` and no special object. Confidence: the area-weighted
-    mean over the vacant units, or over all units that are no special object when none is vacant (the
-    signals present, 0 without any). Returns the candidate columns (``area_m2`` = the vacant floor area)
-    plus ``vacant``/``special_vacant`` (the unit frames) for the caller's thresholds."""
+    Vacant units: confidence >= ``min_confidence`` and no special object. Confidence and evidence: the
+    area-weighted mean over the vacant units and their evidence, or, when none is vacant, over all units
+    that are no special object (the signals present; 0 and no evidence without any). Returns the
+    candidate columns (``area_m2`` = the vacant floor area) plus the unit frames ``vacant``,
+    ``special_vacant`` and ``ordinary`` (no special object) for the caller's thresholds."""
     g = g.copy()
     g["area"] = g["oppervlakte"].fillna(0).astype(float)
     special = g["special"] if "special" in g.columns else pd.Series(None, index=g.index, dtype=object)
@@ -155,7 +156,7 @@ def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
     return {"candidate_key": f"pand:{pand_id}", "kind": "vacant_building", "source_ids": [pand_id, *vac["identificatie"]],
             "municipality": f"GM{pand_id[:4]}", "label": address(main), "area_m2": vac_area,
             "confidence": round(conf, 4),
-            "evidence": [dict(item, unit=r.identificatie) for r in vac.itertuples() for item in r.evidence],
+            "evidence": [dict(item, unit=r.identificatie) for r in basis.itertuples() for item in r.evidence],
             "details": details, "x": float(main.x), "y": float(main.y), "vacant": vac, "special_vacant": special_vac,
             "ordinary": ordinary}
 
