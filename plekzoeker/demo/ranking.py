@@ -9,7 +9,7 @@ Offers (all fictitious; contacts end in '-Testpersoon' like the invented owner n
 - ``building``: an office the signals call occupied, named by its pand id: it must become a candidate
   of its own;
 - ``parcel``: a parcel too narrow for the plot rules, named by its kadastrale aanduiding: a candidate of
-  its own as well (an owner's offer is taken as it is);
+  its own as well, with the usable area the plot rules leave of it (scoring/offers.py);
 - ``expired``: an offer that ended in 2020: it must change nothing.
 """
 from __future__ import annotations
