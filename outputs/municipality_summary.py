@@ -4,8 +4,9 @@ Goes into ``summary.json`` (``municipalities``), the lists' *about* sheet and ``
 
 - candidates per kind (ranked, and vetoed), the capacity totals (sum of the low and of the high bounds:
   a range of what all ranked places together could house), places offered by owners;
-- the demand when configured (``demand`` in the config: the half-yearly status-holder target of the
-  Huisvestingswet 2014, a homelessness estimate) and the share of it the capacity covers, low–high;
+- the demand when given (``demand`` in the config and/or the CSV of ``inputs.demand``, merged by
+  outputs/demand.py: the half-yearly status-holder target of the Huisvestingswet 2014, a homelessness
+  estimate, their period and source) and the share of it the capacity covers, low–high;
 - the coverage: which inputs were loaded and when, the share of units of the scanned uses that any
   signal speaks about, and what is missing that would change the list most, in words.
 
@@ -14,13 +15,12 @@ Totals add only known capacities; a candidate of unknown capacity is counted in 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from plekzoeker.errors import ConfigError
+from plekzoeker.outputs.demand import Demand, DemandConfig
 
 from .report import coverage as input_coverage
 
@@ -40,48 +40,6 @@ MISSING = {
     "signal:listings": "no listings export: 'for rent/sale a long time' is unused",
     "bgt": "no BGT: paved yards, roads and water on plots come from OSM alone",
 }
-DEMAND_KEYS = ("status_holders", "homeless", "source")
-
-
-@dataclass(frozen=True)
-class Demand:
-    status_holders: int | None
-    homeless: int | None
-    source: str | None
-
-    @property
-    def people(self) -> int | None:
-        known = [v for v in (self.status_holders, self.homeless) if v is not None]
-        return sum(known) if known else None
-
-
-@dataclass(frozen=True)
-class DemandConfig:
-    by_municipality: dict[str, Demand]
-
-    @classmethod
-    def from_config(cls, cfg: dict) -> DemandConfig:
-        """The ``demand`` section: {GMxxxx: {status_holders, homeless, source}}, validated."""
-        from plekzoeker.scoring.profiles import GM_RE
-
-        raw = cfg.get("demand") or {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"config demand: {raw!r} must be a mapping of GMxxxx -> {{status_holders, homeless, source}}")
-        out = {}
-        for gm, d in raw.items():
-            if not GM_RE.match(str(gm)):
-                raise ConfigError(f"config demand: {gm!r} must be a municipality code GMxxxx")
-            if not isinstance(d, dict) or set(d) - set(DEMAND_KEYS):
-                raise ConfigError(f"config demand.{gm}: {d!r} must have only {', '.join(DEMAND_KEYS)}")
-            for k in ("status_holders", "homeless"):
-                v = d.get(k)
-                if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                    raise ConfigError(f"config demand.{gm}.{k}: {v!r} must be a whole number of people >= 0")
-            out[str(gm)] = Demand(d.get("status_holders"), d.get("homeless"),
-                                  None if d.get("source") is None else str(d["source"]))
-        return cls(out)
-
-
 def _int_sum(s: pd.Series) -> int:
     return int(pd.to_numeric(s, errors="coerce").dropna().sum())
 
@@ -105,7 +63,8 @@ def capacity_totals(ranked: pd.DataFrame) -> dict[str, dict]:
 def _demand_dict(d: Demand | None, low: int, high: int) -> dict | None:
     if d is None:
         return None
-    out = {"status_holders": d.status_holders, "homeless": d.homeless, "people": d.people, "source": d.source}
+    out = {"status_holders": d.status_holders, "homeless": d.homeless, "people": d.people, "source": d.source,
+           "period": d.period}
     if d.people:
         out["covered_share_low"], out["covered_share_high"] = round(low / d.people, 3), round(high / d.people, 3)
     return out
@@ -159,10 +118,11 @@ def supply_line(gm: str, m: dict) -> str:
     d = m.get("demand")
     if d and d.get("people"):
         line += (f"; demand {d['people']} people ({d['status_holders'] or 0} status holders, {d['homeless'] or 0} "
-                 f"homeless{'; ' + d['source'] if d.get('source') else ''}): capacity covers "
+                 f"homeless{'; ' + d['period'] if d.get('period') else ''}{'; ' + d['source'] if d.get('source') else ''}): "
+                 "capacity covers "
                  f"{d['covered_share_low'] * 100:.0f}–{d['covered_share_high'] * 100:.0f} %")
     else:
-        line += "; no demand configured (config demand)"
+        line += "; no demand configured (config demand or inputs.demand)"
     return line
 
 

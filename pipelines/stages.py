@@ -17,6 +17,7 @@ from plekzoeker.db import ledger
 from plekzoeker.db.guards import LoadPolicy
 from plekzoeker.db.migrate import engine_ready as engine_ready  # re-exported: the flows call stages.engine_ready()
 from plekzoeker.errors import ConfigError, PlekzoekerError
+from plekzoeker.outputs.demand import DemandConfig
 from plekzoeker.scoring.transit_config import TransitConfig
 from plekzoeker.settings import config_hash
 from plekzoeker.sources.bag import load_bag
@@ -124,9 +125,11 @@ def ingest_one(engine: sa.Engine, cfg: dict, kind: str, path: str, force: bool =
 
 
 def required_inputs(cfg: dict) -> None:
+    """The required inputs are named, and the demand (config + inputs.demand CSV) is valid before a run starts."""
     missing = [k for k in ("bag", "brk", "osm") if not (cfg.get("inputs") or {}).get(k)]
     if missing:
         raise ConfigError(f"the config names no input file for {', '.join(missing)} (section inputs:)")
+    DemandConfig.from_config(cfg)  # read again at publish; a bad demand file fails here, not after the run
 
 
 def inputs_key(engine: sa.Engine) -> str:

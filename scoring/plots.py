@@ -157,40 +157,33 @@ def detect_plots(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None 
     return find_plots(conn, cfg, rasters)[0]
 
 
-def find_plots(conn: sa.Connection, cfg: dict,
-               rasters: dict[str, str] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Undeveloped plot candidates and the exclusion rows of the plots lost to exclusions (:func:`plot_exclusions`)."""
+def assess_parcels(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | None = None,
+                   perceel_ids: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Steps 1-3 of the module doc for every plot of the area, classified (:func:`classify_plots`), or
+    (``perceel_ids``) for exactly those parcels, none dropped by size or coverage first: the same SQL and
+    functions, so an offered parcel's usable area is the one detection would compute."""
     pcfg = cfg["plots"]
     pens = _penalties(pcfg)
+    only = perceel_ids is not None
     df = gpd.read_postgis(sa.text((SQL_DIR / "plots.sql").read_text()), conn, geom_col="geom", params={
-        "max_cov": float(pcfg["max_building_coverage"]), "min_area": float(pcfg["min_area_m2"]),
+        "max_cov": 2.0 if only else float(pcfg["max_building_coverage"]), "min_area": 0.0 if only else float(pcfg["min_area_m2"]),
         "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES,
         "osm_pen": [k for k in pens if "=" in k], "bgt_pen": [k for k in pens if "=" not in k],
-        **bbox_params(cfg)})
-    log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(df), pcfg["min_area_m2"],
-             100 * pcfg["max_building_coverage"])
+        "perceel_ids": list(perceel_ids) if only else None, **bbox_params({} if only else cfg)})
     if df.empty:
-        return (gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992),
-                pd.DataFrame(columns=["candidate_key", "kind", "reason", "details"]))
+        return df
     df["usable0"] = shapely.from_wkb(df["usable0"].map(lambda h: bytes.fromhex(h) if isinstance(h, str) else h))
     raster_excl = {}
     for name, threshold in (pcfg.get("exclude_raster") or {}).items():
         if rasters and name in rasters:
             raster_excl[name] = raster_exclusion_polygons(rasters[name], df.geometry.to_numpy(), float(threshold))
-    res = classify_plots(df, cfg, raster_excl)
-    counts = res["outcome"].value_counts().to_dict()
-    log.info("plots: outcome %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    excl = plot_exclusions(res, cfg)
-    if len(excl):
-        by_class: dict[str, int] = {}
-        for d in excl["details"]:
-            for x in d["removed"]:
-                by_class[x["removed"]] = by_class.get(x["removed"], 0) + 1
-        log.info("plots: %d plot(s) lost to exclusions (plots per class: %s)", len(excl),
-                 ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())))
-    ok = res[res["outcome"] == "usable"]
+    return classify_plots(df, cfg, raster_excl)
+
+
+def plot_candidates(ok: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """result.candidate columns (no geometry) for classified plots (rows of :func:`assess_parcels`)."""
     gm = lambda g: _gm(cfg, g)  # noqa: E731
-    rows = pd.DataFrame({
+    return pd.DataFrame({
         "candidate_key": "perceel:" + ok["kadastrale_aanduiding"].fillna(ok["identificatie"]),
         "kind": "undeveloped_plot",
         "source_ids": [list(ids) for ids in ok["ids"]],
@@ -205,5 +198,28 @@ def find_plots(conn: sa.Connection, cfg: dict,
                     for i, ids, a, c, k, lc, lp in zip(ok["identificatie"], ok["ids"], ok["area"], ok["covered"],
                                                        ok["kadastrale_aanduiding"], ok["land_cover"],
                                                        ok["land_cover_penalty"])],
-    })
-    return gpd.GeoDataFrame(rows, geometry=list(ok["usable"]), crs=28992), excl
+    }, index=ok.index)
+
+
+def find_plots(conn: sa.Connection, cfg: dict,
+               rasters: dict[str, str] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Undeveloped plot candidates and the exclusion rows of the plots lost to exclusions (:func:`plot_exclusions`)."""
+    pcfg = cfg["plots"]
+    res = assess_parcels(conn, cfg, rasters)
+    log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(res), pcfg["min_area_m2"],
+             100 * pcfg["max_building_coverage"])
+    if res.empty:
+        return (gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992),
+                pd.DataFrame(columns=["candidate_key", "kind", "reason", "details"]))
+    counts = res["outcome"].value_counts().to_dict()
+    log.info("plots: outcome %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    excl = plot_exclusions(res, cfg)
+    if len(excl):
+        by_class: dict[str, int] = {}
+        for d in excl["details"]:
+            for x in d["removed"]:
+                by_class[x["removed"]] = by_class.get(x["removed"], 0) + 1
+        log.info("plots: %d plot(s) lost to exclusions (plots per class: %s)", len(excl),
+                 ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())))
+    ok = res[res["outcome"] == "usable"]
+    return gpd.GeoDataFrame(plot_candidates(ok, cfg).reset_index(drop=True), geometry=list(ok["usable"]), crs=28992), excl

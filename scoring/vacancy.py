@@ -9,8 +9,16 @@ Positive signals: BAG unit status *buiten gebruik*, the building *buiten gebruik
 *Verbouwing*, a vacancy-register entry, no registered establishment (only when an establishments
 export was loaded), low energy use, a long listing. Counter-evidence: an active establishment,
 normal energy use. Units in a building with a demolition permit (or demolished) are excluded with
-that reason. Units aggregate to their building: a building is a candidate when the floor area of
-its vacant units (confidence >= ``min_confidence``) reaches ``min_building_area_m2``.
+that reason. Special objects (garage boxes, utility huts, tiny units: scoring/special_objects.py) never
+count as vacant floor area. Units aggregate to their building: a building is a candidate when the floor
+area of its vacant units (confidence >= ``min_confidence``, not special objects) reaches
+``min_building_area_m2``; a building that would reach it only with its special objects is excluded
+with the special-object reason (so a filter that is too broad shows up in result.exclusion, where it
+can be checked, instead of silently shrinking the list).
+
+:func:`building_facts` computes a building's figures from its scored units; :func:`aggregate_buildings`
+applies the thresholds to it for detection, and scoring/offers.py calls it without thresholds for an
+offered building, so both say the same about the same units.
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from plekzoeker.area import bbox_params
+from plekzoeker.scoring.special_objects import SpecialObjects, classify_units, exclusion_reason
 
 log = logging.getLogger(__name__)
 
@@ -119,54 +128,102 @@ def address(r) -> str | None:
     return f"{r.openbare_ruimte} {num}".strip() + (f", {tail}" if tail else "")
 
 
+def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
+    """A building's figures from its scored units ``g`` (``unit_evidence`` output, optional ``special``).
+
+    Vacant units: confidence >= ``min_confidence`` and no special object. Confidence and evidence: the
+    area-weighted mean over the vacant units and their evidence, or, when none is vacant, over all units
+    that are no special object (the signals present; 0 and no evidence without any). Returns the
+    candidate columns (``area_m2`` = the vacant floor area) plus the unit frames ``vacant``,
+    ``special_vacant`` and ``ordinary`` (no special object) for the caller's thresholds."""
+    g = g.copy()
+    g["area"] = g["oppervlakte"].fillna(0).astype(float)
+    special = g["special"] if "special" in g.columns else pd.Series(None, index=g.index, dtype=object)
+    ordinary = g[special.isna()]
+    vac = ordinary[ordinary["confidence"] >= cfg["min_confidence"]]
+    special_vac = g[special.notna() & (g["confidence"] >= cfg["min_confidence"])]
+    basis = vac if len(vac) else ordinary
+    vac_area = float(vac["area"].sum())
+    conf = float(np.average(basis["confidence"], weights=basis["area"].where(basis["area"] > 0, 1.0))) if len(basis) else 0.0
+    main = (basis if len(basis) else g).sort_values(["area", "identificatie"], ascending=[False, True]).iloc[0]
+    details = {"pand_id": pand_id, "units_total": int(len(g)), "units_vacant": int(len(vac)),
+               "office_area_m2": float(g["area"].sum()), "vacant_area_m2": vac_area,
+               "vacant_share": round(vac_area / float(g["area"].sum()), 3) if g["area"].sum() else None,
+               "gebruiksdoelen": sorted({d for ds in g["gebruiksdoelen"] for d in ds})}
+    if special.notna().any():
+        details["special_objects"] = {str(k): int(n) for k, n in special.dropna().map(lambda r: r.split(":")[0])
+                                      .value_counts().sort_index().items()}
+    return {"candidate_key": f"pand:{pand_id}", "kind": "vacant_building", "source_ids": [pand_id, *vac["identificatie"]],
+            "municipality": f"GM{pand_id[:4]}", "label": address(main), "area_m2": vac_area,
+            "confidence": round(conf, 4),
+            "evidence": [dict(item, unit=r.identificatie) for r in basis.itertuples() for item in r.evidence],
+            "details": details, "x": float(main.x), "y": float(main.y), "vacant": vac, "special_vacant": special_vac,
+            "ordinary": ordinary}
+
+
 def aggregate_buildings(units: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Group scored units by building. Returns (candidates, exclusions) DataFrames.
 
-    A building is a candidate when the area of its vacant units (confidence >= min_confidence)
-    reaches ``min_building_area_m2``; confidence is the area-weighted mean over the vacant units.
+    A building is a candidate when the area of its vacant units (confidence >= min_confidence, no
+    special object) reaches ``min_building_area_m2``; confidence is the area-weighted mean over the
+    vacant units. Exclusions: a demolition (or never built) status of a building with vacant units,
+    and a building whose vacant special objects are what it would take to reach the area.
     """
     u = units.copy()
     u["area"] = u["oppervlakte"].fillna(0).astype(float)
-    u["vacant"] = u["confidence"] >= cfg["min_confidence"]
     rows, excl = [], []
     for pand_id, g in u.groupby("pand_id", sort=True):
-        vac = g[g["vacant"]]
-        if vac.empty:
+        if not (g["confidence"] >= cfg["min_confidence"]).any():
             continue
         reason = g["excluded"].dropna()
         if not reason.empty:
+            vac_all = g[g["confidence"] >= cfg["min_confidence"]]
             excl.append({"candidate_key": f"pand:{pand_id}", "kind": "vacant_building", "reason": reason.iloc[0],
-                         "details": {"pand_id": pand_id, "vacant_area_m2": float(vac["area"].sum())}})
+                         "details": {"pand_id": pand_id, "vacant_area_m2": float(vac_all["area"].sum())}})
             continue
-        vac_area = float(vac["area"].sum())
-        if vac_area < cfg["min_building_area_m2"]:
-            continue
-        main = vac.sort_values(["area", "identificatie"], ascending=[False, True]).iloc[0]
-        weights = vac["area"].where(vac["area"] > 0, 1.0)
-        conf = float(np.average(vac["confidence"], weights=weights))
-        evidence = [dict(item, unit=r.identificatie) for r in vac.itertuples() for item in r.evidence]
-        rows.append({
-            "candidate_key": f"pand:{pand_id}", "kind": "vacant_building", "source_ids": [pand_id, *vac["identificatie"]],
-            "municipality": f"GM{pand_id[:4]}", "label": address(main), "area_m2": vac_area,
-            "confidence": round(conf, 4), "evidence": evidence,
-            "details": {"pand_id": pand_id, "units_total": int(len(g)), "units_vacant": int(len(vac)),
-                        "office_area_m2": float(g["area"].sum()), "vacant_area_m2": vac_area,
-                        "vacant_share": round(vac_area / float(g["area"].sum()), 3) if g["area"].sum() else None,
-                        "gebruiksdoelen": sorted({d for ds in g["gebruiksdoelen"] for d in ds})},
-            "x": float(main.x), "y": float(main.y),
-        })
+        b = building_facts(pand_id, g, cfg)
+        vac, sv = b.pop("vacant"), b.pop("special_vacant")
+        b.pop("ordinary")
+        if b["area_m2"] >= cfg["min_building_area_m2"] and len(vac):
+            rows.append(b)
+        elif len(sv) and b["area_m2"] + float(sv["area"].sum()) >= cfg["min_building_area_m2"]:
+            excl.append({"candidate_key": f"pand:{pand_id}", "kind": "vacant_building",
+                         "reason": exclusion_reason(sv["special"], sv["area"]),
+                         "details": {"pand_id": pand_id, "vacant_area_m2": b["area_m2"],
+                                     "special_vacant_area_m2": float(sv["area"].sum()),
+                                     "special_units": [{"unit": r.identificatie, "area_m2": r.area, "reason": r.special}
+                                                       for r in sv.itertuples()]}})
     return pd.DataFrame(rows), pd.DataFrame(excl)
+
+
+def read_units(conn: sa.Connection, cfg: dict, pand_ids: list[str] | None = None) -> pd.DataFrame:
+    """The units of ``sql/vacancy_units.sql`` with their special-object reason (column ``special``):
+    the scan of the configured uses in the area, or (``pand_ids``) every unit of those buildings."""
+    vcfg = cfg["vacancy"]
+    sc = SpecialObjects.from_config(vcfg)
+    units = pd.read_sql(sa.text((SQL_DIR / "vacancy_units.sql").read_text()), conn,
+                        params={"doelen": list(vcfg["gebruiksdoelen"]), "box_max": sc.garage_box_max_m2,
+                                "pand_ids": pand_ids, **bbox_params(cfg)})
+    units["special"] = classify_units(units, sc)
+    return units
+
+
+def signal_kinds(conn: sa.Connection) -> set[str]:
+    """The signal kinds loaded (absence of a kind is no evidence)."""
+    return {r[0] for r in conn.execute(sa.text("SELECT DISTINCT kind FROM core.signal"))}
 
 
 def detect_vacant_buildings(conn: sa.Connection, cfg: dict, today: dt.date | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read units and signals from core.*, return building candidates (with footprints) and exclusions."""
     vcfg = cfg["vacancy"]
-    units = pd.read_sql(sa.text((SQL_DIR / "vacancy_units.sql").read_text()), conn,
-                        params={"doelen": list(vcfg["gebruiksdoelen"]), "min_unit_area": int(vcfg["min_unit_area_m2"]),
-                                **bbox_params(cfg)})
-    kinds = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT kind FROM core.signal"))}
+    units = read_units(conn, cfg)
+    kinds = signal_kinds(conn)
     log.info("vacancy: %d candidate units (%s); signals loaded: %s", len(units), ", ".join(vcfg["gebruiksdoelen"]),
              ", ".join(sorted(kinds)) or "none")
+    if units["special"].notna().any():
+        log.info("vacancy: %d unit(s) are special objects, not counted (%s)", int(units["special"].notna().sum()),
+                 ", ".join(f"{k} {n}" for k, n in units["special"].dropna().map(lambda r: r.split(":")[0])
+                           .value_counts().sort_index().items()))
     if units.empty:
         return gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992), pd.DataFrame()
     scored = unit_evidence(units, vcfg, kinds, today=today)

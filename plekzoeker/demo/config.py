@@ -18,6 +18,7 @@ DEMO_INPUTS = {
     "zoning": "zoning.gml", "monuments": {"rijks": "rijksmonumenten.csv"}, "3dbag": "3dbag.csv",
     "natura2000": "natura2000.geojson",
     "rasters": {"noise_lden": "noise_lden.tif"},
+    "demand": "demand.csv",
 }
 
 

@@ -1,5 +1,6 @@
-"""The demo town's inputs for the ranking: places owners offer (``offers.csv``), the demand and a
-municipal weight profile (merged into ``demo.yaml``), with the planted truth in the manifest.
+"""The demo town's inputs for the ranking: places owners offer (``offers.csv``), the demand
+(``demand.csv``, named by ``inputs.demand``) and a municipal weight profile (merged into ``demo.yaml``),
+with the planted truth in the manifest.
 
 Offers (all fictitious; contacts end in '-Testpersoon' like the invented owner names):
 
@@ -8,7 +9,7 @@ Offers (all fictitious; contacts end in '-Testpersoon' like the invented owner n
 - ``building``: an office the signals call occupied, named by its pand id: it must become a candidate
   of its own;
 - ``parcel``: a parcel too narrow for the plot rules, named by its kadastrale aanduiding: a candidate of
-  its own as well (an owner's offer is taken as it is);
+  its own as well, with the usable area the plot rules leave of it (scoring/offers.py);
 - ``expired``: an offer that ended in 2020: it must change nothing.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 OFFER_COLUMNS = ["verblijfsobject_id", "pand_id", "postcode", "huisnummer", "huisletter", "toevoeging",
                  "kadastrale_aanduiding", "offered_from", "offered_until", "conditions", "contact"]
 DEMAND = {"status_holders": 40, "homeless": 60, "source": "fictitious demo figures"}
+DEMAND_COLUMNS = ["municipality", "status_holders", "homeless", "period", "source"]
 PROFILE_WEIGHTS = {"stop": 3.0, "owner": 2.0}   # Demodorp values bus stops and willing owners more
 
 
@@ -50,13 +52,17 @@ def write_ranking_inputs(outdir: Path, manifest: dict) -> dict:
         w.writeheader()
         for r in rows:
             w.writerow({c: ("" if r.get(c) is None else r[c]) for c in OFFER_COLUMNS})
+    with (outdir / "demand.csv").open("w", encoding="utf-8", newline="") as fh:  # the demand, as a CSV input
+        w = csv.DictWriter(fh, fieldnames=DEMAND_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerow({"municipality": "GM9999", "period": "", **DEMAND})
     truth = {"matched": f"pand:{matched['pand_id']}", "building": f"pand:{occupied}",
              "parcel": f"perceel:{narrow['kadastrale_aanduiding']}", "expired": f"perceel:{expired['kadastrale_aanduiding']}",
              "contacts": [r["contact"] for r in rows]}
-    return {"offers": truth, "files": sorted({*manifest["files"], "offers.csv"})}
+    return {"offers": truth, "files": sorted({*manifest["files"], "offers.csv", "demand.csv"})}
 
 
 def ranking_config(municipality: str) -> dict:
-    """What demo.yaml adds for the ranking: the demand and a profile of the demo municipality."""
-    return {"score": {"profiles": {municipality: {"weights": dict(PROFILE_WEIGHTS)}}},
-            "demand": {municipality: dict(DEMAND)}}
+    """What demo.yaml adds for the ranking: a profile of the demo municipality (the demand comes from
+    ``demand.csv``, named in ``plekzoeker/demo/config.py``'s inputs)."""
+    return {"score": {"profiles": {municipality: {"weights": dict(PROFILE_WEIGHTS)}}}}

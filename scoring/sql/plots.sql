@@ -2,7 +2,10 @@
 --   :max_cov (float), :min_area (float), :osm_excl (text[] 'key=value' or 'key=*'),
 --   :bgt_excl (text[] 'laag' or 'laag:klasse'), :osm_pen / :bgt_pen (the penalised classes, same forms),
 --   :built_statuses (text[]), :minx..:maxy (the area's
---   box in RD New: parcels intersecting it; NULL for every parcel).
+--   box in RD New: parcels intersecting it; NULL for every parcel),
+--   :perceel_ids (text[] or NULL): when given, exactly those parcels, each on its own (no owner union, no
+--   box): the places owners offer (scoring/offers.py), assessed by the same steps with :min_area 0 and a
+--   :max_cov above 1 so none is dropped before its usable area is known.
 -- A plot is a parcel, or (when an owner export is loaded) a union of adjacent parcels with the
 -- same owner. Buildings are BAG panden that stand plus BGT pand polygons (when BGT is loaded),
 -- unioned so a building in both registries counts once. Returns one row per open plot: its
@@ -10,10 +13,13 @@
 -- width test) and what was removed.
 WITH owned AS (
     SELECT p.identificatie, p.kadastrale_aanduiding, p.geom,
+           CASE WHEN CAST(:perceel_ids AS text[]) IS NULL THEN
            (SELECT o.owner_kind || ':' || coalesce(o.owner_name, '') FROM core.owner o
-             WHERE o.kadastrale_aanduiding = p.kadastrale_aanduiding ORDER BY o.owner_name LIMIT 1) AS owner_key
+             WHERE o.kadastrale_aanduiding = p.kadastrale_aanduiding ORDER BY o.owner_name LIMIT 1) END AS owner_key
     FROM core.perceel p
-    WHERE CAST(:minx AS float8) IS NULL OR p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)
+    WHERE CASE WHEN CAST(:perceel_ids AS text[]) IS NULL
+               THEN CAST(:minx AS float8) IS NULL OR p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)
+               ELSE p.identificatie = ANY(CAST(:perceel_ids AS text[])) END
 ),
 clustered AS (
     SELECT identificatie, kadastrale_aanduiding, geom, owner_key,

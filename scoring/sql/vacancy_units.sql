@@ -1,17 +1,33 @@
 -- One row per candidate unit (verblijfsobject with a configured gebruiksdoel) with every signal
--- plekzoeker knows for it. Parameters: :doelen (text[]), :min_unit_area (int), :minx..:maxy (the
--- area's box in RD New, or NULL for everything).
+-- plekzoeker knows for it. Parameters: :doelen (text[]), :box_max (float: the garage-box size of
+-- scoring/special_objects.py), :minx..:maxy (the area's box in RD New, or NULL for everything),
+-- :pand_ids (text[] or NULL): when given, every current unit of those buildings, whatever its use and
+-- wherever it is (the places owners offer, scoring/offers.py), instead of the scan.
 -- Address-keyed signal rows match on postcode + huisnummer + huisletter + toevoeging (null-safe).
+-- Per unit also what the special-object filter needs about its building (counted over all its current
+-- units, not only the scanned uses): pand_footprint_m2, pand_units, pand_box_units (only overige
+-- gebruiksfunctie, at most :box_max m2). Tiny units are kept: the filter says why they do not count.
 WITH units AS (
     SELECT v.identificatie, v.pand_ids, v.gebruiksdoelen, v.oppervlakte, v.status, v.documentdatum,
            v.postcode, v.huisnummer, v.huisletter, v.toevoeging, v.openbare_ruimte, v.woonplaats,
            v.pand_ids[1] AS pand_id, v.geom
     FROM core.verblijfsobject v
-    WHERE v.gebruiksdoelen && CAST(:doelen AS text[])
+    WHERE v.status NOT IN ('Verblijfsobject ingetrokken', 'Niet gerealiseerd verblijfsobject',
+                           'Verblijfsobject ten onrechte opgevoerd', 'Verblijfsobject gevormd')
+      AND CASE WHEN CAST(:pand_ids AS text[]) IS NULL
+               THEN v.gebruiksdoelen && CAST(:doelen AS text[])
+                    AND (CAST(:minx AS float8) IS NULL OR v.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992))
+               ELSE v.pand_ids && CAST(:pand_ids AS text[]) END
+),
+mix AS (
+    SELECT v.pand_ids[1] AS pand_id, count(*) AS units,
+           count(*) FILTER (WHERE v.gebruiksdoelen = ARRAY['overige gebruiksfunctie']::text[]
+                              AND v.oppervlakte <= :box_max) AS box_units
+    FROM core.verblijfsobject v
+    WHERE v.pand_ids[1] IN (SELECT pand_id FROM units)
       AND v.status NOT IN ('Verblijfsobject ingetrokken', 'Niet gerealiseerd verblijfsobject',
                            'Verblijfsobject ten onrechte opgevoerd', 'Verblijfsobject gevormd')
-      AND coalesce(v.oppervlakte, 0) >= :min_unit_area
-      AND (CAST(:minx AS float8) IS NULL OR v.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992))
+    GROUP BY v.pand_ids[1]
 ),
 sig AS (
     SELECT u.identificatie, s.kind, s.since, s.value, s.source_file
@@ -21,9 +37,10 @@ sig AS (
       OR (s.verblijfsobject_id IS NULL AND s.postcode = u.postcode AND s.huisnummer = u.huisnummer
           AND s.huisletter IS NOT DISTINCT FROM u.huisletter AND s.toevoeging IS NOT DISTINCT FROM u.toevoeging)
 )
-SELECT u.identificatie, u.pand_id, u.gebruiksdoelen, u.oppervlakte, u.status, u.documentdatum,
+SELECT u.identificatie, u.pand_id, u.pand_ids, u.gebruiksdoelen, u.oppervlakte, u.status, u.documentdatum,
        u.postcode, u.huisnummer, u.huisletter, u.toevoeging, u.openbare_ruimte, u.woonplaats,
        p.status AS pand_status, ST_X(u.geom) AS x, ST_Y(u.geom) AS y,
+       ST_Area(p.geom) AS pand_footprint_m2, m.units AS pand_units, m.box_units AS pand_box_units,
        (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_since,
        (SELECT string_agg(DISTINCT source_file, ', ') FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_file,
        EXISTS (SELECT 1 FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS in_register,
@@ -34,4 +51,5 @@ SELECT u.identificatie, u.pand_id, u.gebruiksdoelen, u.oppervlakte, u.status, u.
        (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'listings') AS listed_since
 FROM units u
 LEFT JOIN core.pand p ON p.identificatie = u.pand_id
+LEFT JOIN mix m ON m.pand_id = u.pand_id
 ORDER BY u.identificatie;
