@@ -33,32 +33,36 @@ DIGITS = 5
 
 @dataclass(frozen=True)
 class ContextOptions:
-    enabled: bool = True
-    candidates: int = 500
-    margin_m: float = 400.0
-    simplify_m: float = 1.5
-    max_bytes: int = 4_000_000
+    """``publish.map_context*`` (documented, with the defaults, in config/default.yaml)."""
+
+    enabled: bool
+    candidates: int
+    margin_m: float
+    simplify_m: float
+    max_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> ContextOptions:
+        """Read and check the keys (ConfigError naming a bad one)."""
+        pub = cfg.get("publish") or {}
+
+        def num(key: str, kind, minimum):
+            v = pub.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not float(v).is_integer()) \
+                    or v < minimum:
+                raise ConfigError(f"config publish.{key}: {v!r} must be a {'whole ' if kind is int else ''}number >= {minimum}")
+            return kind(v)
+        enabled = pub.get("map_context")
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"config publish.map_context: {enabled!r} must be true or false")
+        return cls(enabled=enabled, candidates=num("map_context_candidates", int, 1),
+                   margin_m=num("map_context_margin_m", float, 0), simplify_m=num("map_context_simplify_m", float, 0),
+                   max_bytes=num("map_context_max_bytes", int, 0))
 
 
 def context_options(cfg: dict) -> ContextOptions:
     """``publish.map_context*`` from the config, validated (ConfigError naming the key)."""
-    pub = cfg.get("publish") or {}
-    d = ContextOptions()
-
-    def num(key: str, default, kind, minimum):
-        v = pub.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not float(v).is_integer()) \
-                or v < minimum:
-            raise ConfigError(f"config publish.{key}: {v!r} must be a {'whole ' if kind is int else ''}number >= {minimum}")
-        return kind(v)
-    enabled = pub.get("map_context", d.enabled)
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"config publish.map_context: {enabled!r} must be true or false")
-    return ContextOptions(enabled=enabled,
-                          candidates=num("map_context_candidates", d.candidates, int, 1),
-                          margin_m=num("map_context_margin_m", d.margin_m, float, 0),
-                          simplify_m=num("map_context_simplify_m", d.simplify_m, float, 0),
-                          max_bytes=num("map_context_max_bytes", d.max_bytes, int, 0))
+    return ContextOptions.from_config(cfg)
 
 
 def context_area(geoms, opts: ContextOptions):

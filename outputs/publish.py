@@ -154,7 +154,7 @@ def _swap_symlink(link: Path, target: str) -> None:
 
 
 def rank_move_threshold(cfg: dict) -> int:
-    v = (cfg.get("publish") or {}).get("rank_move_threshold", 5)
+    v = cfg["publish"]["rank_move_threshold"]
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         from plekzoeker.errors import ConfigError
 
@@ -266,7 +266,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         raise
     _swap_symlink(out_dir / f"{now:%Y-%m-%d}", f"runs/{name}")
     _swap_symlink(out_dir / "latest", f"runs/{name}")
-    prune(out_dir, keep_days=int(cfg["publish"].get("keep_days", 14)), today=now.date())
+    prune(out_dir, keep_days=int(cfg["publish"]["keep_days"]), today=now.date())
     summary["dir"] = str(final)
     log.info("publish: %d ranked candidate(s) written to %s (%d new, %d gone, %d moved since the previous publish)",
              len(ranked), final, len(report["new"]), len(report["gone"]), len(report["moved"]))

@@ -18,58 +18,82 @@ same DATABASE_URL, the input files at the same paths and PREFECT_API_URL in thei
 """
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from plekzoeker.errors import ConfigError
 from plekzoeker.scoring.partition import PARTITION_BY
 
 log = logging.getLogger(__name__)
 
-DASK_DEFAULTS = {"enabled": False, "address": None, "n_workers": 2, "partition_by": "municipality", "tiles": [2, 1],
-                 "buffer_m": None, "detect_buffer_m": 1000}
+DASK_KEYS = ("enabled", "address", "n_workers", "partition_by", "tiles", "buffer_m", "detect_buffer_m")
 
 
-def dask_settings(cfg: dict) -> dict:
-    """The ``dask`` section with defaults filled in, checked (one-line ConfigError naming the key)."""
-    s = copy.deepcopy(DASK_DEFAULTS)
-    s.update({k: v for k, v in (cfg.get("dask") or {}).items()})
-    unknown = set(s) - set(DASK_DEFAULTS)
-    if unknown:
-        raise ConfigError(f"config dask: unknown key(s) {sorted(unknown)}; known: {sorted(DASK_DEFAULTS)}")
-    if s["partition_by"] not in PARTITION_BY:
-        raise ConfigError(f"config dask.partition_by: {s['partition_by']!r} must be one of {', '.join(PARTITION_BY)}")
-    tiles = s["tiles"]
-    if not (isinstance(tiles, (list, tuple)) and len(tiles) == 2 and all(isinstance(t, int) and t >= 1 for t in tiles)):
-        raise ConfigError(f"config dask.tiles: {tiles!r} must be [columns, rows], two integers >= 1")
-    if not isinstance(s["n_workers"], int) or s["n_workers"] < 1:
-        raise ConfigError(f"config dask.n_workers: {s['n_workers']!r} must be an integer >= 1")
-    for k in ("buffer_m", "detect_buffer_m"):
-        if s[k] is not None and (not isinstance(s[k], (int, float)) or s[k] < 0):
-            raise ConfigError(f"config dask.{k}: {s[k]!r} must be a number of metres >= 0")
-    if s["address"] is not None and not isinstance(s["address"], str):
-        raise ConfigError(f"config dask.address: {s['address']!r} must be a scheduler address like tcp://host:8786")
-    return s
+@dataclass(frozen=True)
+class DaskSettings:
+    """The ``dask`` section (documented in config/default.yaml, the only place its defaults live)."""
+
+    enabled: bool
+    address: str | None
+    n_workers: int
+    partition_by: str
+    tiles: tuple[int, int]
+    buffer_m: float | None
+    detect_buffer_m: float
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> DaskSettings:
+        """Read and check ``cfg["dask"]`` (one-line ConfigError naming the key)."""
+        s = cfg.get("dask")
+        if not isinstance(s, dict):
+            raise ConfigError(f"config dask: {s!r} must be a mapping (see config/default.yaml)")
+        unknown, missing = set(s) - set(DASK_KEYS), set(DASK_KEYS) - set(s)
+        if unknown or missing:
+            raise ConfigError(f"config dask: unknown key(s) {sorted(unknown)}, missing {sorted(missing)}; "
+                              f"known: {', '.join(DASK_KEYS)}")
+        if not isinstance(s["enabled"], bool):
+            raise ConfigError(f"config dask.enabled: {s['enabled']!r} must be true or false")
+        if s["partition_by"] not in PARTITION_BY:
+            raise ConfigError(f"config dask.partition_by: {s['partition_by']!r} must be one of {', '.join(PARTITION_BY)}")
+        tiles = s["tiles"]
+        if not (isinstance(tiles, (list, tuple)) and len(tiles) == 2 and all(isinstance(t, int) and t >= 1 for t in tiles)):
+            raise ConfigError(f"config dask.tiles: {tiles!r} must be [columns, rows], two integers >= 1")
+        if isinstance(s["n_workers"], bool) or not isinstance(s["n_workers"], int) or s["n_workers"] < 1:
+            raise ConfigError(f"config dask.n_workers: {s['n_workers']!r} must be an integer >= 1")
+        for k in ("buffer_m", "detect_buffer_m"):
+            v = s[k]
+            if (v is not None or k == "detect_buffer_m") and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                                                or v < 0):
+                raise ConfigError(f"config dask.{k}: {v!r} must be a number of metres >= 0")
+        if s["address"] is not None and not isinstance(s["address"], str):
+            raise ConfigError(f"config dask.address: {s['address']!r} must be a scheduler address like tcp://host:8786")
+        return cls(s["enabled"], s["address"], s["n_workers"], s["partition_by"], (tiles[0], tiles[1]),
+                   None if s["buffer_m"] is None else float(s["buffer_m"]), float(s["detect_buffer_m"]))
+
+
+def dask_settings(cfg: dict) -> DaskSettings:
+    """The checked ``dask`` section."""
+    return DaskSettings.from_config(cfg)
 
 
 @contextmanager
-def dask_cluster(settings: dict, prefect_api_url: str | None = None) -> Iterator[str]:
+def dask_cluster(settings: DaskSettings, prefect_api_url: str | None = None) -> Iterator[str]:
     """Yield a scheduler address: the configured one, or that of a LocalCluster started here."""
-    if settings["address"]:
-        log.info("dask: using the scheduler at %s", settings["address"])
-        yield settings["address"]
+    if settings.address:
+        log.info("dask: using the scheduler at %s", settings.address)
+        yield settings.address
         return
     from distributed import LocalCluster
 
     env = {"PREFECT_API_URL": prefect_api_url} if prefect_api_url else {}
     # numeric libraries would start one thread per core in every worker: keep them to one
     env.update({k: os.environ.get(k, "1") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    with LocalCluster(n_workers=int(settings["n_workers"]), threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=settings.n_workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, env=env) as cluster:
-        log.info("dask: LocalCluster with %d worker process(es) at %s", settings["n_workers"], cluster.scheduler_address)
+        log.info("dask: LocalCluster with %d worker process(es) at %s", settings.n_workers, cluster.scheduler_address)
         yield cluster.scheduler_address
 
 

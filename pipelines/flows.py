@@ -80,7 +80,7 @@ def plan_task(config_path: str | None, overrides: dict | None, stage: str, label
     partitioned.drop_work_tables(engine)  # left behind by runs that died
     settings = dask_settings(cfg)
     parts = partitioned.plan_detect(engine, settings) if stage == "detect" else partitioned.plan_score(engine, cfg, settings)
-    get_run_logger().info("%s: %d area(s) by %s: %s", stage, len(parts), settings["partition_by"],
+    get_run_logger().info("%s: %d area(s) by %s: %s", stage, len(parts), settings.partition_by,
                           ", ".join(p.label for p in parts[:20]) + (" ..." if len(parts) > 20 else ""))
     return [p.to_dict() for p in parts]
 
@@ -246,8 +246,8 @@ def nightly(config_path: str | None = None, out_dir: str | None = None, force: b
             timings["ingest"] = time.perf_counter() - t
             need = force or not all(stages.stage_is_current(engine, s, stages.stage_key(engine, cfg, s))
                                     for s in ("detect", "score"))
-            scale_out = settings["enabled"] and need
-            summary["scale_out"] = ({k: settings[k] for k in ("address", "n_workers", "partition_by", "tiles")}
+            scale_out = settings.enabled and need
+            summary["scale_out"] = ({k: getattr(settings, k) for k in ("address", "n_workers", "partition_by", "tiles")}
                                     if scale_out else None)
             api_url = str(get_run_context().client.api_url) if scale_out else None
             with dask_cluster(settings, api_url) if scale_out else nullcontext(None) as address:

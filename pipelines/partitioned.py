@@ -33,6 +33,7 @@ from psycopg import sql
 from plekzoeker.db import ledger
 from plekzoeker.db.ledger import registered_rasters, save_coverage
 from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.pipelines.dask_runner import DaskSettings
 from plekzoeker.scoring.access import access_table, build_graph
 from plekzoeker.scoring.coverage import no_data_categories, poi_coverage
 from plekzoeker.scoring.detect import (
@@ -159,37 +160,37 @@ def _bbox_rows(rows) -> dict:
     return {r[0]: (float(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows if r[1] is not None}
 
 
-def plan_detect(engine: sa.Engine, settings: dict) -> list[Part]:
+def plan_detect(engine: sa.Engine, settings: DaskSettings) -> list[Part]:
     """The areas of the detect stage (municipalities of the BAG ids, or tiles over buildings and parcels)."""
-    buffer = float(settings["detect_buffer_m"])
+    buffer = settings.detect_buffer_m
     with engine.connect() as conn:
         extent = conn.execute(sa.text(DETECT_EXTENT_SQL)).first()
         extent = tuple(map(float, extent)) if extent else None
         extents = _bbox_rows(conn.execute(sa.text(DETECT_MUNICIPALITIES_SQL))) \
-            if settings["partition_by"] == "municipality" else None
-    if settings["partition_by"] == "municipality":
+            if settings.partition_by == "municipality" else None
+    if settings.partition_by == "municipality":
         if not extents:  # no BAG at all: one area over everything
             return split_areas("tiles", (1, 1), extent, None, buffer)
         parts = split_areas("municipality", (1, 1), None, extents, buffer)
         # a candidate whose municipality no BAG id prefix names (cannot happen today) goes to the first part
         return [dataclasses.replace(parts[0], grid=None, known=tuple(extents))] + parts[1:] if parts else parts
-    return split_areas("tiles", tuple(settings["tiles"]), extent, None, buffer)
+    return split_areas("tiles", settings.tiles, extent, None, buffer)
 
 
-def plan_score(engine: sa.Engine, cfg: dict, settings: dict) -> list[Part]:
+def plan_score(engine: sa.Engine, cfg: dict, settings: DaskSettings) -> list[Part]:
     """The areas of the score stage: municipalities or tiles of the candidates' access points."""
-    buffer = float(settings["buffer_m"]) if settings["buffer_m"] is not None else network_buffer_m(cfg)
+    buffer = settings.buffer_m if settings.buffer_m is not None else network_buffer_m(cfg)
     with engine.connect() as conn:
         a = pd.read_sql(sa.text(SCORE_ANCHORS_SQL), conn)
     if a.empty:
         return []
-    if settings["partition_by"] == "municipality":
+    if settings.partition_by == "municipality":
         g = a.assign(m=a["municipality"].fillna("")).groupby("m")
         extents = {(m or None): (float(d["ax"].min()), float(d["ay"].min()), float(d["ax"].max()), float(d["ay"].max()))
                    for m, d in g}
         return split_areas("municipality", (1, 1), None, extents, buffer)
     extent = (float(a["ax"].min()), float(a["ay"].min()), float(a["ax"].max()), float(a["ay"].max()))
-    return split_areas("tiles", tuple(settings["tiles"]), extent, None, buffer)
+    return split_areas("tiles", settings.tiles, extent, None, buffer)
 
 
 def part_config(cfg: dict, part: Part) -> dict:
@@ -322,7 +323,7 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
         graph = build_graph(nodes, edges, mode=mode)
         cov[mode] = {}
         t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]),
-                         coverage=cov[mode], snap_to=acfg.get("snap_to", "edge"))
+                         coverage=cov[mode], snap_to=acfg["snap_to"])
         tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
     access = pd.concat(tables, ignore_index=True)[list(ACCESS.columns)] if tables else \
         pd.DataFrame(columns=list(ACCESS.columns))

@@ -42,12 +42,23 @@ def _resolve_paths(node: Any, base: Path) -> Any:
     return node
 
 
+def default_config() -> dict:
+    """config/default.yaml alone (a fresh copy), without the user's file or the environment."""
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        try:
+            _DEFAULTS = yaml.safe_load(DEFAULT_CONFIG.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:  # pragma: no cover - packaging error
+            raise ConfigError(f"{DEFAULT_CONFIG}: cannot read the default config: {exc}") from exc
+    return copy.deepcopy(_DEFAULTS)
+
+
+_DEFAULTS: dict | None = None
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     """Return the effective config: defaults, then the YAML file, then ``overrides``."""
-    try:
-        cfg = yaml.safe_load(DEFAULT_CONFIG.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:  # pragma: no cover - packaging error
-        raise ConfigError(f"{DEFAULT_CONFIG}: cannot read the default config: {exc}") from exc
+    cfg = default_config()
     path = path or os.environ.get("PLEKZOEKER_CONFIG")
     if path:
         p = Path(path)
@@ -104,27 +115,11 @@ def validate_config(cfg: dict) -> dict:
     if area.get("polygon") is not None and not isinstance(area["polygon"], str):
         bad("area.polygon", area["polygon"], "must be the path of a GeoJSON polygon file in RD New")
     _validate_fetch(cfg.get("fetch") or {}, bad)
-    ing = cfg.get("ingest") or {}
-    known = {"allow_shrink", "max_shrink", "shrink_min_rows", "growth_warn_factor", "max_implausible_share",
-             "area_margin_m"}
-    for key in ing:
-        if key not in known:
-            bad("ingest", key, f"is not a key of ingest ({', '.join(sorted(known))})")
-    if not isinstance(ing.get("allow_shrink", False), bool):
-        bad("ingest.allow_shrink", ing["allow_shrink"], "must be true or false")
-    for key in ("max_shrink", "max_implausible_share"):
-        v = ing.get(key, 0.5)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
-            bad(f"ingest.{key}", v, "must be a share between 0 (exclusive) and 1")
-    for key, lo in (("shrink_min_rows", 0), ("area_margin_m", 0), ("growth_warn_factor", 1)):
-        v = ing.get(key, lo)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
-            bad(f"ingest.{key}", v, f"must be a number >= {lo}")
     acc = cfg["access"]
     for mode in acc["modes"]:
         if mode not in ("walk", "bike"):
             bad("access.modes", mode, "must be walk or bike")
-    if acc.get("snap_to", "edge") not in ("edge", "node"):
+    if acc.get("snap_to") not in ("edge", "node"):
         bad("access.snap_to", acc.get("snap_to"), "must be edge or node")
     for name, c in acc["categories"].items():
         if not NAME_RE.match(str(name)):
@@ -176,7 +171,48 @@ def validate_config(cfg: dict) -> dict:
     for kind in ((cfg.get("inputs") or {}).get("rasters") or {}):
         if not NAME_RE.match(str(kind)):
             bad("inputs.rasters", kind, "must be lower-case letters, digits and _")
+    typed_sections(cfg)
     return cfg
+
+
+# The typed sections: per section a frozen dataclass beside the code that reads it, with a
+# ``from_config(cfg)`` that reads every key of its section (no default restated: the defaults live in
+# config/default.yaml only; tests/test_config_types.py checks that dropping any key is refused) and
+# raises one ConfigError line naming a bad key. ``load_config`` builds them all, so a wrong value is
+# refused when the config is read, not half-way through a night.
+TYPED_SECTIONS: dict[str, str] = {
+    "ingest": "plekzoeker.db.guards:LoadPolicy",
+    "vacancy": "plekzoeker.scoring.special_objects:SpecialObjects",
+    "facts": "plekzoeker.scoring.facts:FactsConfig",
+    "capacity": "plekzoeker.scoring.capacity:CapacityConfig",
+    "quick_scan": "plekzoeker.scoring.flags:QuickScanConfig",
+    "score": "plekzoeker.scoring.profiles:Profiles",
+    "score.stability": "plekzoeker.scoring.stability:StabilityConfig",
+    "owners": "plekzoeker.scoring.profiles:OwnerPriority",
+    "long_vacancy": "plekzoeker.scoring.ranking:RankingConfig",
+    "demand": "plekzoeker.outputs.demand:DemandConfig",
+    "transit": "plekzoeker.scoring.transit_config:TransitConfig",
+    "dask": "plekzoeker.pipelines.dask_runner:DaskSettings",
+    "publish.map_context": "plekzoeker.outputs.context:ContextOptions",
+    "fetch": "plekzoeker.sources.fetch.http:HttpPolicy",
+}
+
+
+def section_type(name: str) -> type:
+    """The typed reader of a config section (imported on use: the modules stay light to import)."""
+    import importlib
+
+    module, cls = TYPED_SECTIONS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def typed_sections(cfg: dict) -> dict[str, object]:
+    """Every typed section built from ``cfg`` (ConfigError on the first bad value)."""
+    out = {}
+    for name in TYPED_SECTIONS:
+        t = section_type(name)
+        out[name] = t.from_config(cfg["fetch"]) if name == "fetch" else t.from_config(cfg)
+    return out
 
 
 FETCH_SERVICES = ("bestuurlijke_gebieden", "bag", "kadastralekaart", "bgt", "overpass", "natura2000", "bag3d_tile_index")

@@ -100,7 +100,7 @@ def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None =
             for stat, name in wanted.items():
                 ctx[name] = zs[stat].to_numpy()
     with engine.connect() as conn:
-        vc = vector_context(conn, float(cfg["score"].get("context_radius_m", 1000.0))).set_index("candidate_key")
+        vc = vector_context(conn, float(cfg["score"]["context_radius_m"])).set_index("candidate_key")
     ctx["dist_residential_m"] = vc["dist_residential_m"].reindex(ctx.index)
     ctx["candidates_nearby"] = vc["candidates_nearby"].reindex(ctx.index)
     return ctx
@@ -143,7 +143,7 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
             coverage["modes"][mode] = {}
             tables.append(access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats,
                                        max_snap_m=float(acfg["max_snap_m"]), coverage=coverage["modes"][mode],
-                                       snap_to=acfg.get("snap_to", "edge")))
+                                       snap_to=acfg["snap_to"]))
             log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
                      time.perf_counter() - t0)
     log_coverage(coverage)

@@ -101,8 +101,8 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
             crit[col] = pd.to_numeric(ctx[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
     transit_criteria(ctx, df.index, cfg, crit, sub)  # transit_<category>_min etc. (scoring/transit_score.py)
     if "dist_residential_m" in crit:
-        sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg.get("residential_good_m", 500.0)),
-                                            float(scfg.get("residential_bad_m", 2000.0)))
+        sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg["residential_good_m"]),
+                                            float(scfg["residential_bad_m"]))
     for col in (extra.columns if extra is not None else ()):
         sub[col] = pd.to_numeric(extra[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
     names = [k for k in sub if weights_cfg.get(k, 0.0) > 0]

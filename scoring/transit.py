@@ -179,7 +179,7 @@ def transit_frame(engine: sa.Engine, cfg: dict, cands: pd.DataFrame, pois: pd.Da
     legs = walk_legs(walk_graph(), cands[["x", "y"]].to_numpy(float), feed.stops[["x", "y"]].to_numpy(float),
                      p[["x", "y"]].to_numpy(float), max_walk_m=tc.max_walk_m, transfer_max_m=tc.transfer_max_m,
                      speed_m_s=tc.walk_speed_m_s, max_snap_m=float(acfg["max_snap_m"]),
-                     snap_to=acfg.get("snap_to", "edge"))
+                     snap_to=acfg["snap_to"])
     tt = timetable(feed, date, legs.transfers) if date else None
     t1 = time.perf_counter()
     if tt is None:

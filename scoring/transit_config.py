@@ -67,7 +67,7 @@ class TransitConfig:
                 date = dt.date.fromisoformat(str(date))
             except ValueError:
                 raise ConfigError(f"transit.date: {date!r} is not YYYY-MM-DD (or null)") from None
-        wd = str(t.get("weekday", "")).lower()
+        wd = str(t.get("weekday")).lower()
         if wd not in WEEKDAYS:
             raise ConfigError(f"transit.weekday: {t.get('weekday')!r} must be one of {', '.join(WEEKDAYS)}")
         start, end = _minutes("window_start", t.get("window_start")), _minutes("window_end", t.get("window_end"))

@@ -53,7 +53,7 @@ def load_bag(engine: sa.Engine, path: str | Path, area: Area | None = None, forc
     return load_input(engine, "bag", path, {
         PAND: lambda: read_bag_pand(path, area=area),
         VERBLIJFSOBJECT: lambda: read_bag_verblijfsobject_arrow(path, area=area),
-    }, options=options, force=force, policy=(policy or LoadPolicy()).for_area(area))
+    }, options=options, force=force, policy=(policy or LoadPolicy.default()).for_area(area))
 
 
 def _area_options(area: Area) -> dict:

@@ -24,4 +24,4 @@ def load_bgt(engine: sa.Engine, path: str | Path, area: Area | None = None, forc
     area = area or Area()
     return load_input(engine, "bgt", path, {BGT_VLAK: lambda: read_bgt(path, area=area)},
                       options={"area": _area_options(area)}, force=force,
-                      policy=(policy or LoadPolicy()).for_area(area))
+                      policy=(policy or LoadPolicy.default()).for_area(area))

@@ -28,4 +28,4 @@ def load_brk(engine: sa.Engine, path: str | Path, area: Area | None = None, forc
     area = area or Area()
     return load_input(engine, "brk", path, {PERCEEL: lambda: read_perceel(path, area=area)},
                       options={"area": _area_options(area)}, force=force,
-                      policy=(policy or LoadPolicy()).for_area(area))
+                      policy=(policy or LoadPolicy.default()).for_area(area))

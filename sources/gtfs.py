@@ -128,7 +128,7 @@ def load_gtfs(engine: sa.Engine, path: str | Path, area: Area | None = None, buf
     targets = {spec: getattr(reader, name) for name, spec in SPECS.items()}
     stats = load_input(engine, "gtfs", path, targets, force=force, post_sql=check_references,
                        options={"area": _area_options(area), "buffer_m": buffer_m},
-                       policy=replace(policy or LoadPolicy(), area=None))  # the cut is the reader's, by geometry
+                       policy=replace(policy or LoadPolicy.default(), area=None))  # the cut is the reader's, by geometry
     if refs["rejected"] and stats.input_id is not None:
         stats.rejected += refs["rejected"]
         stats.rows_out -= refs["rejected"]

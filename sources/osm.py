@@ -83,4 +83,4 @@ def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str
     return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse, POWER_LINE: power,
                                             OSM_BUILDING: buildings},
                       options={"area": _area_options(area), "categories": categories}, force=force,
-                      policy=(policy or LoadPolicy()).for_area(area))
+                      policy=(policy or LoadPolicy.default()).for_area(area))

@@ -60,7 +60,7 @@ def check_raster(path: str | Path, policy: LoadPolicy | None = None) -> str:
             bounds = tuple(src.bounds)
             if src.crs.to_epsg() != 28992:
                 bounds = transform_bounds(src.crs, "EPSG:28992", *bounds)
-            check_bounds(p, bounds, policy or LoadPolicy())
+            check_bounds(p, bounds, policy or LoadPolicy.default())
             return src.crs.to_string()
     except RasterioIOError as exc:
         raise SourceError(p, f"not a readable raster: {str(exc).splitlines()[0]}") from None

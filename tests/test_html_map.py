@@ -313,31 +313,38 @@ def test_context_budget_drops_layers_in_order():
 def test_context_options_are_checked():
     from plekzoeker.errors import ConfigError
     from plekzoeker.outputs.context import ContextOptions, context_options
+    from plekzoeker.settings import load_config
 
-    assert context_options({"publish": {}}) == ContextOptions()
-    assert context_options({"publish": {"map_context_candidates": 20}}).candidates == 20
+    cfg = load_config()
+    assert context_options(cfg) == ContextOptions(True, 500, 400.0, 1.5, 4_000_000)  # config/default.yaml
+    assert context_options(load_config(None, {"publish": {"map_context_candidates": 20}})).candidates == 20
     for key, bad in [("map_context", "yes"), ("map_context_candidates", 0), ("map_context_margin_m", -1),
                      ("map_context_max_bytes", 1.5), ("map_context_simplify_m", True)]:
         with pytest.raises(ConfigError, match=f"publish.{key}"):
-            context_options({"publish": {key: bad}})
+            context_options({"publish": {**cfg["publish"], key: bad}})
 
 
 def test_context_is_bounded_to_the_best_candidates_and_the_budget(engine, demo_publish):
     """Only the neighbourhood of the best N candidates is drawn, and a byte budget is enforced."""
+    from dataclasses import replace
+
     import geopandas as gpd
     import shapely
     import sqlalchemy as sa
 
-    from plekzoeker.outputs.context import ContextOptions, context_layers
+    from plekzoeker.outputs.context import context_layers, context_options
+    from plekzoeker.settings import load_config
+
+    d = context_options(load_config())
 
     with engine.connect() as conn:
         cand = gpd.read_postgis(sa.text("SELECT c.geom FROM result.candidate c JOIN result.score s USING (candidate_key) "
                                         "WHERE s.rank IS NOT NULL ORDER BY s.rank"), conn, geom_col="geom")
         geoms = list(cand.geometry)
-        full = context_layers(conn, geoms, ContextOptions(margin_m=200))
-        one = context_layers(conn, geoms, ContextOptions(candidates=1, margin_m=50))
-        small = context_layers(conn, geoms, ContextOptions(margin_m=200, max_bytes=len(json.dumps(full["parts"])) // 3))
-        off = context_layers(conn, geoms, ContextOptions(enabled=False))
+        full = context_layers(conn, geoms, replace(d, margin_m=200))
+        one = context_layers(conn, geoms, replace(d, candidates=1, margin_m=50))
+        small = context_layers(conn, geoms, replace(d, margin_m=200, max_bytes=len(json.dumps(full["parts"])) // 3))
+        off = context_layers(conn, geoms, replace(d, enabled=False))
     assert one["candidates"] == 1 and full["candidates"] == len(geoms)
     n = lambda c, key: sum(p["n"] for p in c["parts"] if f"{p['layer']}:{p['class']}" == key)  # noqa: E731
     assert n(one, "buildings:building") < n(full, "buildings:building")

@@ -57,24 +57,46 @@ SQL_FILE = Path(__file__).with_name("guards.sql")
 
 @dataclass(frozen=True)
 class LoadPolicy:
-    """How strict a load is (config section ``ingest``; defaults as in config/default.yaml)."""
+    """How strict a load is: config section ``ingest`` (documented, with its defaults, in config/default.yaml)."""
 
-    allow_shrink: bool = False
-    max_shrink: float = 0.5
-    shrink_min_rows: int = 20
-    growth_warn_factor: float = 10.0
-    max_implausible_share: float = 0.5
-    area_margin_m: float = 1000.0
+    allow_shrink: bool
+    max_shrink: float
+    shrink_min_rows: int
+    growth_warn_factor: float
+    max_implausible_share: float
+    area_margin_m: float
     area: Area | None = None
 
     @classmethod
     def from_config(cls, cfg: dict, allow_shrink: bool | None = None) -> LoadPolicy:
-        """The policy of a config (validated by settings.validate_config); ``allow_shrink`` overrides its key."""
-        ing = cfg.get("ingest") or {}
+        """The checked policy of a config (one ConfigError line naming a bad key); ``allow_shrink`` overrides its key."""
+        from plekzoeker.errors import ConfigError
+
+        ing = cfg.get("ingest")
         keys = ("allow_shrink", "max_shrink", "shrink_min_rows", "growth_warn_factor", "max_implausible_share",
                 "area_margin_m")
-        policy = cls(**{k: ing[k] for k in keys if ing.get(k) is not None})
+        if not isinstance(ing, dict) or set(ing) != set(keys):
+            got = sorted(ing) if isinstance(ing, dict) else ing
+            raise ConfigError(f"config ingest: {got!r} must have exactly the keys {', '.join(keys)}")
+        if not isinstance(ing["allow_shrink"], bool):
+            raise ConfigError(f"config ingest.allow_shrink: {ing['allow_shrink']!r} must be true or false")
+        for key in ("max_shrink", "max_implausible_share"):
+            v = ing[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+                raise ConfigError(f"config ingest.{key}: {v!r} must be a share between 0 (exclusive) and 1")
+        for key, lo in (("shrink_min_rows", 0), ("area_margin_m", 0), ("growth_warn_factor", 1)):
+            v = ing[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
+                raise ConfigError(f"config ingest.{key}: {v!r} must be a number >= {lo}")
+        policy = cls(**{k: ing[k] for k in keys})
         return replace(policy, allow_shrink=True) if allow_shrink else policy
+
+    @classmethod
+    def default(cls) -> LoadPolicy:
+        """The policy of config/default.yaml (for a load called without one)."""
+        from plekzoeker.settings import default_config
+
+        return cls.from_config(default_config())
 
     def for_area(self, area: Area | None) -> LoadPolicy:
         return replace(self, area=area if area is not None and not area.is_empty else None)

@@ -278,10 +278,10 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
     ``targets`` maps each table spec to a zero-argument callable returning the reader's chunks.
     ``post_sql(cursor, staged)`` may run extra statements inside the same transaction before the swap;
     ``staged`` maps each target table to its qualified staging table (``raw."candidate__7"``).
-    ``policy``: the plausibility guards' limits and the load's area (default: ``LoadPolicy()``, the
+    ``policy``: the plausibility guards' limits and the load's area (default: ``LoadPolicy.default()``, the
     defaults of config/default.yaml; the guards always run).
     """
-    policy = policy or LoadPolicy()
+    policy = policy or LoadPolicy.default()
     p = Path(path)
     if not p.exists():
         raise SourceError(p, "file not found")

@@ -50,15 +50,21 @@ CHUNK = 1 << 16
 class HttpPolicy:
     """Timeouts and retries (config ``fetch.timeout_s``, ``fetch.retries``, ``fetch.backoff_s``, ``fetch.max_backoff_s``)."""
 
-    timeout_s: float = 60.0
-    retries: int = 3            # tries in all (>= 1)
-    backoff_s: float = 2.0
-    max_backoff_s: float = 60.0
+    timeout_s: float
+    retries: int                # tries in all (>= 1)
+    backoff_s: float
+    max_backoff_s: float
 
     @classmethod
     def from_config(cls, fetch_cfg: dict) -> HttpPolicy:
-        return cls(timeout_s=float(fetch_cfg["timeout_s"]), retries=int(fetch_cfg["retries"]),
-                   backoff_s=float(fetch_cfg["backoff_s"]), max_backoff_s=float(fetch_cfg["max_backoff_s"]))
+        """The ``fetch`` section's HTTP keys (their values are checked by settings.validate_config)."""
+        from plekzoeker.errors import ConfigError
+
+        try:
+            return cls(timeout_s=float(fetch_cfg["timeout_s"]), retries=int(fetch_cfg["retries"]),
+                       backoff_s=float(fetch_cfg["backoff_s"]), max_backoff_s=float(fetch_cfg["max_backoff_s"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"config fetch: missing or invalid {exc} (timeout_s, retries, backoff_s, max_backoff_s)") from None
 
 
 @dataclass
@@ -124,8 +130,8 @@ def _reason(exc: BaseException) -> str:
 class Http:
     """``request`` / ``get_json`` / ``download`` with the retry policy above."""
 
-    def __init__(self, policy: HttpPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
-        self.policy = policy or HttpPolicy()
+    def __init__(self, policy: HttpPolicy, sleep: Callable[[float], None] = time.sleep):
+        self.policy = policy
         self.sleep = sleep
         self.requests = 0  # made, for logs and tests
 
