@@ -218,12 +218,7 @@ def bench_size(label: str, engine, graph, cands, pois, cats, repeat: int, nx_sam
     print(f"  {label}: plekzoeker {t_ours:.2f}s, lower bound {t_lb:.2f}s", flush=True)
     figs = [figure(f"access_{label}_vs_scipy_lower_bound", t_ours, "s", "one scipy min_only Dijkstra per category",
                    t_lb, False, target="ratio >= 0.667 (within 1.5x)", **size,
-                   includes="snapping, 8 categories (nearest + count within threshold), COPY into result.access")]
-    no_counts = {k: {**v, "count_within_m": None} for k, v in cats.items()}
-    t_dist, _ = _best(lambda: plekzoeker_stage(engine, graph, cands, pois, no_counts, tag), repeat)
-    figs.append(figure(f"access_{label}_distances_only_vs_scipy_lower_bound", t_dist, "s",
-                       "one scipy min_only Dijkstra per category", t_lb, False, **size,
-                       includes="as above without the counts (count_within_m: null for every category)"))
+                   includes="snapping, 8 categories (nearest), COPY into result.access")]
     if nx_sample:
         per_cand, t_build, ref = networkx_sample(graph, cands, pois, cats, nx_sample)
         ours = _wide(res).loc[ref["candidate_key"].unique()]
@@ -260,7 +255,7 @@ def bench_pandana(label: str, engine, nodes, edges, graph, cands, pois, cats, ta
                    t_pd, False, target="ratio >= 10, distances within 1 m", max_abs_diff_m=round(diff, 6),
                    has_distance_disagreements=disagree, graph_nodes=int(graph.n_nodes), candidates=len(cands),
                    pois=len(pois), includes="both: graph preprocessing, snapping, 8 categories; plekzoeker also "
-                   "counts within the threshold and writes result.access")]
+                   "writes result.access")]
 
 
 def _on_nodes(graph, pois: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .geojson import KIND_FILES
-from .outreach import CATEGORY_WORDS
+from .outreach_words import CATEGORY_WORDS
 from .qgis_style import CLASSES
 
 HERE = Path(__file__).resolve().parent

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from plekzoeker.errors import ConfigError
+from plekzoeker.numbers import finite_or_none
 
 
 def _pair(section: dict, key: str) -> tuple[float, float]:
@@ -61,13 +62,8 @@ class Capacity:
 
 
 def _num(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) or f < 0 else f
+    """A quantity (area, floors): a number of at least 0, else None (see plekzoeker.numbers)."""
+    return finite_or_none(v, minimum=0.0)
 
 
 def _down(x: float) -> int:

@@ -28,13 +28,12 @@ import sqlalchemy as sa
 from scipy.spatial import cKDTree
 
 from plekzoeker.db import ledger
-
-from . import access
-from .access import Graph
+from plekzoeker.scoring import graph as graph_code
+from plekzoeker.scoring.graph import EdgeSet, Graph
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2                # 2: the physical edges with their geometry (edge snapping)
+FORMAT = 3                # 2: the physical edges with their geometry (edge snapping); 3: no len_ratio
 KEEP = 2                  # newest files kept per mode (a test database and the real one can alternate)
 _TMP_MAX_AGE_S = 3600     # leftover temporary files older than this are removed
 
@@ -48,8 +47,8 @@ def default_cache_dir() -> Path:
 def _code_version() -> str:
     """A hash of the code that builds graphs: changing it invalidates every cache file."""
     try:
-        src = "".join(inspect.getsource(f) for f in (access.build_graph, access._csr_from_sorted, access._edge_set,
-                                                     access._edge_geometries))
+        src = "".join(inspect.getsource(f) for f in (graph_code.build_graph, graph_code._csr_from_sorted,
+                                                     graph_code._edge_set, graph_code._edge_geometries))
     except (OSError, TypeError):      # no source available (e.g. a frozen build)
         src = ""
     return hashlib.sha256(f"{FORMAT}\n{src}".encode()).hexdigest()[:16]
@@ -81,7 +80,7 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
     try:
         with open(tmp, "wb") as fh:
             np.savez(fh, format=np.int64(FORMAT), key=np.str_(key), mode=np.str_(graph.mode),
-                     directed=np.bool_(graph.directed), len_ratio=np.float64(graph.len_ratio),
+                     directed=np.bool_(graph.directed),
                      stats=np.str_(json.dumps(graph.stats)), node_ids=graph.node_ids, xy=graph.xy,
                      data=csr.data, indices=csr.indices, indptr=csr.indptr,
                      **_edge_arrays(graph.edges))
@@ -96,7 +95,7 @@ def save_graph(cache_dir: Path, graph: Graph, key: str, keep: int = KEEP) -> Pat
     return path
 
 
-def _edge_arrays(es: access.EdgeSet | None) -> dict:
+def _edge_arrays(es: EdgeSet | None) -> dict:
     if es is None:
         return {}
     return {"e_ab": es.ab, "e_len": es.length, "e_oneway": es.oneway, "e_coords": es.coords, "e_offsets": es.offsets}
@@ -113,11 +112,11 @@ def load_graph(cache_dir: Path, mode: str, key: str) -> Graph | None:
                 raise ValueError("header does not match")
             node_ids, xy = z["node_ids"], z["xy"]
             data, indices, indptr = z["data"], z["indices"], z["indptr"]
-            directed, ratio, stats = bool(z["directed"]), float(z["len_ratio"]), json.loads(str(z["stats"]))
+            directed, stats = bool(z["directed"]), json.loads(str(z["stats"]))
             eset = None
             if "e_ab" in z.files:
-                eset = access.EdgeSet(ab=z["e_ab"], length=z["e_len"], oneway=z["e_oneway"], coords=z["e_coords"],
-                                      offsets=z["e_offsets"])
+                eset = EdgeSet(ab=z["e_ab"], length=z["e_len"], oneway=z["e_oneway"], coords=z["e_coords"],
+                               offsets=z["e_offsets"])
         n = len(node_ids)
         if eset is not None and (eset.ab.shape != (len(eset.length), 2) or len(eset.oneway) != len(eset.length)
                                  or len(eset.offsets) != len(eset.length) + 1
@@ -132,7 +131,7 @@ def load_graph(cache_dir: Path, mode: str, key: str) -> Graph | None:
         return None
     csr = sp.csr_array((data, indices, indptr), shape=(n, n))
     g = Graph(mode=mode, node_ids=node_ids, xy=xy, csr=csr, kdtree=cKDTree(xy), csr_t=None if directed else csr,
-              directed=directed, len_ratio=ratio, stats=stats, edges=eset)
+              directed=directed, stats=stats, edges=eset)
     if directed:
         g.reverse()
     return g

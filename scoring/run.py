@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from plekzoeker.db.ledger import registered_rasters, save_coverage
 from plekzoeker.db.load import TableSpec, replace_tables
 
-from .access import Graph, access_table, build_graph
+from .access import access_table
 from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage
+from .graph import Graph, build_graph
 from .graph_cache import cached_graph
 from .ranking import RANKING_COLUMNS, rank_candidates, save_run_info
 from .transit import transit_frame
@@ -27,7 +28,7 @@ from .transit import transit_frame
 log = logging.getLogger(__name__)
 
 ACCESS = TableSpec(table="access", schema="result",
-                   columns=("candidate_key", "mode", "category", "dist_m", "count_within", "reason"),
+                   columns=("candidate_key", "mode", "category", "dist_m", "reason"),
                    geometry=None, required=False)
 SCORE = TableSpec(table="score", schema="result",
                   columns=("candidate_key", "criteria", "subscores", "weights", "score", "rank", "rank_municipality",
@@ -108,8 +109,7 @@ def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None =
 
 def category_specs(acfg: dict) -> dict[str, dict]:
     """The access categories of the config as :func:`access_table` takes them."""
-    return {k: {"threshold_m": float(v["threshold_m"]), "cap_m": float(v["cap_m"]),
-                **({"count_within_m": v["count_within_m"]} if "count_within_m" in v else {})}
+    return {k: {"threshold_m": float(v["threshold_m"]), "cap_m": float(v["cap_m"])}
             for k, v in acfg["categories"].items()}
 
 

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .access import Graph
 from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
+from .graph import Graph
 from .timetable import day_calls, pick_date
 from .transit_config import TransitConfig
 from .transit_walk import Pairs, WalkLegs, walk_legs

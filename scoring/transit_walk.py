@@ -1,7 +1,7 @@
 """Walking legs of transit journeys over the OSM walk graph: door -> stop, stop -> stop, stop -> POI, door -> POI.
 
 Pure (numpy/scipy). Candidates, stops and POIs snap onto the walk graph together
-(:func:`plekzoeker.scoring.access.snap_points`, the graph split at the feet, so points on one edge
+(:func:`plekzoeker.scoring.snap.snap_points`, the graph split at the feet, so points on one edge
 reach each other along it), then bounded Dijkstra runs (``scipy.sparse.csgraph.dijkstra`` with
 ``limit``) from the stop nodes and from the POI nodes give every pair within reach. A walk is
 ``snap offset + network distance + snap offset`` metres, in whole seconds rounded up at
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from .access import Graph, snap_points
+from .graph import Graph
+from .snap import snap_points
 
 BATCH = 256
 

@@ -58,27 +58,27 @@ CATS = {"supermarket": {"threshold_m": 1000.0, "cap_m": 3000.0},
         "school": {"threshold_m": 100.0, "cap_m": 200.0},
         "gp": {"threshold_m": 1000.0, "cap_m": 3000.0},
         "park": {"threshold_m": 500.0, "cap_m": 2000.0},
-        "stop": {"threshold_m": 400.0, "cap_m": 1200.0, "count_within_m": 250.0}}
+        "stop": {"threshold_m": 400.0, "cap_m": 1200.0}}
 
-# (candidate, category) -> (dist_m or None, reason, count_within or None)
+# (candidate, category) -> (dist_m or None, reason)
 EXPECTED = {
-    ("a", "supermarket"): (10 + 300 + 5, None, 1),
-    ("a", "pharmacy"): (10 + 200 + HE, None, 1),
-    ("a", "school"): (None, BEYOND_CAP, 0),          # 10 + 400 > 200
-    ("a", "gp"): (None, NO_POI, 0),
-    ("a", "park"): (None, NO_POI_SNAP, 0),
-    ("a", "stop"): (10 + 0 + 5, None, 4),            # A 15, B 115, C 210, E 210 (D 310 is out)
-    ("g", "supermarket"): (SE + 300 + 5, None, 1),   # E-B-C-D 300 beats E-F-D 350
-    ("g", "pharmacy"): (SE + 0 + HE, None, 1),
-    ("g", "school"): (None, BEYOND_CAP, 0),          # SE + 250 > 200
-    ("g", "stop"): (SE, None, 2),                    # E 134.5, B 239.5
-    ("f", "supermarket"): (10 + 100 + 5, None, 1),
-    ("f", "school"): (10.0, None, 1),                # POI exactly on F: zero-weight super-source edge
-    ("f", "stop"): (10 + 100, None, 2),              # D 110, C 210 (E 260 is out)
-    ("far", "supermarket"): (None, NO_SNAP, None),
-    ("far", "stop"): (None, NO_SNAP, None),
-    ("far", "gp"): (None, NO_POI, 0),                # no POI at all comes first
-    ("far", "park"): (None, NO_SNAP, None),
+    ("a", "supermarket"): (10 + 300 + 5, None),
+    ("a", "pharmacy"): (10 + 200 + HE, None),
+    ("a", "school"): (None, BEYOND_CAP),          # 10 + 400 > 200
+    ("a", "gp"): (None, NO_POI),
+    ("a", "park"): (None, NO_POI_SNAP),
+    ("a", "stop"): (10 + 0 + 5, None),
+    ("g", "supermarket"): (SE + 300 + 5, None),   # E-B-C-D 300 beats E-F-D 350
+    ("g", "pharmacy"): (SE + 0 + HE, None),
+    ("g", "school"): (None, BEYOND_CAP),          # SE + 250 > 200
+    ("g", "stop"): (SE, None),
+    ("f", "supermarket"): (10 + 100 + 5, None),
+    ("f", "school"): (10.0, None),                # POI exactly on F: zero-weight super-source edge
+    ("f", "stop"): (10 + 100, None),
+    ("far", "supermarket"): (None, NO_SNAP),
+    ("far", "stop"): (None, NO_SNAP),
+    ("far", "gp"): (None, NO_POI),                # no POI at all comes first
+    ("far", "park"): (None, NO_SNAP),
 }
 
 
@@ -90,7 +90,6 @@ def test_build_graph_tiny():
     assert g.csr[i[A], i[B]] == 100 and g.csr[i[B], i[A]] == 100      # parallel edges: the minimum, both ways
     assert g.csr[i[E], i[F]] == 250 and g.csr.nnz == 2 * 6
     np.testing.assert_allclose(g.xy[i[E]], XY[E])
-    assert g.len_ratio == pytest.approx(1.0)
 
 
 def test_build_graph_drops_bad_edges():
@@ -118,38 +117,29 @@ def test_access_table_tiny_hand_computed():
     assert len(t) == len(CANDS) * len(CATS)
     assert (t["mode"] == "walk").all()
     got = t.set_index(["candidate_key", "category"])
-    for (key, cat), (dist, reason, count) in EXPECTED.items():
+    for (key, cat), (dist, reason) in EXPECTED.items():
         row = got.loc[(key, cat)]
         if dist is None:
             assert np.isnan(row["dist_m"]), (key, cat)
         else:
             assert row["dist_m"] == pytest.approx(dist, abs=1e-6), (key, cat)
         assert row["reason"] == reason, (key, cat)
-        if count is None:
-            assert pd.isna(row["count_within"]), (key, cat)
-        else:
-            assert row["count_within"] == count, (key, cat)
     # never 0 for unreachable: a distance is present exactly when there is no reason
     assert (t["dist_m"].isna() == t["reason"].notna()).all()
     assert (t["dist_m"].dropna() > 0).all()
 
 
-def test_nearest_distances_counts_and_reasons():
+def test_nearest_distances_reasons():
     g = build_graph(*tiny(), mode="walk")
     stops = POIS.loc[POIS.category == "stop", ["x", "y"]].to_numpy()
-    r = nearest_distances(g, stops, CANDS[["x", "y"]].to_numpy(), cap_m=1200, max_snap_m=MAX_SNAP, count_within_m=250)
+    r = nearest_distances(g, stops, CANDS[["x", "y"]].to_numpy(), cap_m=1200, max_snap_m=MAX_SNAP)
     np.testing.assert_allclose(r.dist_m[:3], [15, SE, 110])
     assert r.reason.tolist() == [None, None, None, NO_SNAP]
-    assert r.count_within.tolist() == [4, 2, 2, -1]
-    # the radius includes both snap distances: 15 m from "a" to the stop on A, 14.99 is not enough
-    r = nearest_distances(g, stops, CANDS[["x", "y"]].to_numpy()[:1], cap_m=1200, max_snap_m=MAX_SNAP,
-                          count_within_m=14.99)
-    assert r.count_within.tolist() == [0]
+    # the cap includes both snap distances: 15 m from "a" to the stop on A, 14.99 is not enough
     r = nearest_distances(g, stops, CANDS[["x", "y"]].to_numpy()[:1], cap_m=14.99, max_snap_m=MAX_SNAP)
-    assert r.reason.tolist() == [BEYOND_CAP] and np.isnan(r.dist_m[0]) and r.count_within is None
-    r = nearest_distances(g, np.empty((0, 2)), CANDS[["x", "y"]].to_numpy(), cap_m=1200, max_snap_m=MAX_SNAP,
-                          count_within_m=250)
-    assert r.reason.tolist() == [NO_POI] * 4 and r.count_within.tolist() == [0] * 4
+    assert r.reason.tolist() == [BEYOND_CAP] and np.isnan(r.dist_m[0])
+    r = nearest_distances(g, np.empty((0, 2)), CANDS[["x", "y"]].to_numpy(), cap_m=1200, max_snap_m=MAX_SNAP)
+    assert r.reason.tolist() == [NO_POI] * 4
 
 
 # ---- bike one-way ---------------------------------------------------------------------------------
@@ -185,11 +175,6 @@ def test_bike_oneway_both_directions():
     # walking ignores one-way
     assert nearest_distances(walk, at_p1, at_p0, **kw).dist_m[0] == pytest.approx(102)
     assert nearest_distances(walk, at_p0, at_p1, **kw).dist_m[0] == pytest.approx(102)
-    # count_within respects direction too
-    r = nearest_distances(bike, at_p0, at_p1, count_within_m=150.0, **kw)
-    assert r.count_within.tolist() == [0]
-    r = nearest_distances(bike, at_p1, at_p0, count_within_m=150.0, **kw)
-    assert r.count_within.tolist() == [1]
     with pytest.raises(ValueError):
         nearest_distances(bike, at_p1, at_p0, direction="sideways", **kw)
 
@@ -238,10 +223,10 @@ def _nx_snap(g: nx.MultiDiGraph, xy_of: dict, pts: np.ndarray, max_snap: float):
     return [(int(ids[k]), float(s)) if s <= max_snap else None for k, s in zip(j, dd)]
 
 
-def _check_against_networkx(nodes, edges, mode, direction, cands, pois, cats, max_snap) -> tuple[int, int]:
-    """access_table vs an independent networkx reference; returns (#distances checked, #non-zero counts)."""
+def _check_against_networkx(nodes, edges, mode, direction, cands, pois, cats, max_snap) -> int:
+    """access_table vs an independent networkx reference (``cats``: name -> cap_m); returns #distances checked."""
     g = build_graph(nodes, edges, mode=mode)
-    t = access_table(g, cands, pois, {k: {"threshold_m": r, "cap_m": cap} for k, (cap, r) in cats.items()},
+    t = access_table(g, cands, pois, {k: {"threshold_m": cap, "cap_m": cap} for k, cap in cats.items()},
                      max_snap_m=max_snap, direction=direction,
                      snap_to="node").set_index(["candidate_key", "category"])   # the reference snaps to nodes
     ref = _nx_graph(nodes, edges, mode)
@@ -250,15 +235,15 @@ def _check_against_networkx(nodes, edges, mode, direction, cands, pois, cats, ma
         ref = ref.reverse(copy=False)        # travel POI -> candidate: search from the candidate on the reverse
     xy_of = dict(zip(nodes.node_id, zip(nodes.x, nodes.y)))
     c_snap = _nx_snap(ref, xy_of, cands[["x", "y"]].to_numpy(), max_snap)
-    n_checked = n_counted = 0
-    for cat, (cap, radius) in cats.items():
+    n_checked = 0
+    for cat, cap in cats.items():
         p_snap = [s for s in _nx_snap(ref, xy_of, pois.loc[pois.category == cat, ["x", "y"]].to_numpy(), max_snap) if s]
         for key, cs in zip(cands["candidate_key"], c_snap):
             row = t.loc[(key, cat)]
             if cs is None:
-                assert row["reason"] == NO_SNAP and np.isnan(row["dist_m"]) and pd.isna(row["count_within"])
+                assert row["reason"] == NO_SNAP and np.isnan(row["dist_m"])
                 continue
-            lengths = nx.single_source_dijkstra_path_length(ref, cs[0], cutoff=max(cap, radius), weight="weight")
+            lengths = nx.single_source_dijkstra_path_length(ref, cs[0], cutoff=cap, weight="weight")
             totals = np.array([cs[1] + lengths[pn] + ps for pn, ps in p_snap if pn in lengths])
             best = totals.min() if len(totals) else np.inf
             if best <= cap:
@@ -266,20 +251,17 @@ def _check_against_networkx(nodes, edges, mode, direction, cands, pois, cats, ma
                 n_checked += 1
             else:
                 assert np.isnan(row["dist_m"]) and row["reason"] == BEYOND_CAP, (key, cat)
-            expected_count = int((totals <= radius).sum())
-            assert row["count_within"] == expected_count, (key, cat)
-            n_counted += expected_count > 0
-    return n_checked, n_counted
+    return n_checked
 
 
 @pytest.mark.parametrize("mode,direction,shrink", [("walk", "to_poi", False), ("bike", "to_poi", False),
                                                    ("bike", "from_poi", False), ("walk", "to_poi", True)])
 def test_grid_matches_networkx(mode, direction, shrink):
-    """20 random candidates x 3 categories on a ~5,000-node grid; distances to 1e-6 m, exact counts.
+    """20 random candidates x 3 categories on a ~5,000-node grid; distances to 1e-6 m.
 
     The reference searches from each candidate with networkx and adds both snap distances by hand.
-    ``shrink``: a third of the edges get lengths below the straight line (down to 0.4x), which widens
-    the count_within search discs; the answers must not change.
+    ``shrink``: a third of the edges get lengths below the straight line (down to 0.4x); the answers
+    must not change.
     """
     nodes, edges = grid_graph(5000, seed=7)
     rng = np.random.default_rng(11)
@@ -296,20 +278,19 @@ def test_grid_matches_networkx(mode, direction, shrink):
         pxy[0] = (x0 - 400, y0 - 400)                              # a POI that does not snap
         pois.append(pd.DataFrame({"category": cat, "x": pxy[:, 0], "y": pxy[:, 1]}))
     cands = pd.DataFrame({"candidate_key": [f"c{i}" for i in range(len(cxy))], "x": cxy[:, 0], "y": cxy[:, 1]})
-    n_checked, n_counted = _check_against_networkx(nodes, edges, mode, direction, cands, pd.concat(pois, ignore_index=True),
-                                                   {k: (cap, r) for k, (_, cap, r) in cats.items()}, max_snap=60.0)
-    assert n_checked >= 30 and n_counted >= 10
+    n_checked = _check_against_networkx(nodes, edges, mode, direction, cands, pd.concat(pois, ignore_index=True),
+                                        {k: cap for k, (_, cap, _) in cats.items()}, max_snap=60.0)
+    assert n_checked >= 30
 
 
 def test_zero_length_edge_between_distant_nodes():
-    """A 0 m edge between nodes 100 m apart: no straight-line bound; count_within falls back to full searches."""
+    """A 0 m edge between nodes 100 m apart (shorter than any straight-line bound): distances still exact."""
     nodes, edges = tiny()
     extra = pd.DataFrame({"u": [C], "v": [F], "length_m": [0.0], "walk": True, "bike": True, "oneway_bike": False})
     edges = pd.concat([edges, extra], ignore_index=True)
-    assert build_graph(nodes, edges).len_ratio == 0.0
-    n_checked, n_counted = _check_against_networkx(
-        nodes, edges, "walk", "to_poi", CANDS, POIS, {"stop": (1200.0, 250.0), "school": (200.0, 150.0)}, MAX_SNAP)
-    assert n_checked == 4 and n_counted == 4
+    n_checked = _check_against_networkx(nodes, edges, "walk", "to_poi", CANDS, POIS, {"stop": 1200.0, "school": 200.0},
+                                        MAX_SNAP)
+    assert n_checked == 4
     t = access_table(build_graph(nodes, edges), CANDS, POIS, {"school": {"threshold_m": 150.0, "cap_m": 500.0}}, MAX_SNAP)
     assert t.set_index("candidate_key").loc["a", "dist_m"] == pytest.approx(10 + 200 + 0)   # A-B-C, C-F free
 
@@ -328,19 +309,14 @@ def test_grid_multi_source_networkx_walk():
     np.testing.assert_allclose(r.dist_m, [ref[n] for n in cand_nodes], atol=1e-6)
 
 
-@pytest.mark.parametrize("method", [None, "classes", "discs", "mixed", "local"])
 @pytest.mark.parametrize("mode,direction,seed", [("walk", "to_poi", 1), ("bike", "to_poi", 2), ("bike", "from_poi", 3),
                                                  ("walk", "to_poi", 4)])
-def test_count_within_methods_match_brute_force(monkeypatch, method, mode, direction, seed):
-    """Every count_within method (the nearest search's cells plus class searches, copies of the
-    discs or both, or the local searches) against all-pairs Dijkstra on random grids: dense POIs (several
-    within the radius, POIs sharing a node, POIs whose own node is nearer another POI), edges
-    shorter than the straight line (seed 4), counts exact and distances equal."""
+def test_distances_match_brute_force(mode, direction, seed):
+    """Nearest distances against all-pairs Dijkstra on random grids: dense POIs (POIs sharing a node,
+    POIs whose own node is nearer another POI, candidates on POIs), edges shorter than the straight
+    line (seed 4)."""
     from scipy.sparse.csgraph import dijkstra
 
-    from plekzoeker.scoring import access
-
-    monkeypatch.setattr(access, "COUNT_METHOD", method)
     rng = np.random.default_rng(seed)
     nodes, edges = grid_graph(1500, seed=seed)
     if seed == 4:
@@ -365,16 +341,12 @@ def test_count_within_methods_match_brute_force(monkeypatch, method, mode, direc
     p_node, p_snap = snap(g, pxy, 60.0)
     ok = c_node >= 0
     d = dijkstra(csr, directed=True, indices=c_node[ok])           # all pairs from the candidates
-    n_multi = 0
     for cat, spec in cats.items():
         m = (pois["category"].to_numpy() == cat) & (p_node >= 0)
         tot = c_snap[ok][:, None] + d[:, p_node[m]] + p_snap[m][None, :]
-        count = (tot <= spec["threshold_m"]).sum(axis=1)
         best = tot.min(axis=1)
         got = t.xs(cat, level="category").loc[cands["candidate_key"][ok]]
-        assert got["count_within"].to_numpy().tolist() == count.tolist(), cat
         within = best <= spec["cap_m"]
+        assert within.sum() >= 10, cat
         np.testing.assert_allclose(got["dist_m"].to_numpy()[within], best[within], rtol=1e-12)
         assert got["dist_m"].isna().to_numpy()[~within].all()
-        n_multi += int((count >= 2).sum())
-    assert n_multi >= 10

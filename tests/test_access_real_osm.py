@@ -4,7 +4,7 @@ tests/data/SOURCES.md) against the independent networkx reference of test_access
 Real streets bring what a generated grid does not: one-way streets for bikes, dead ends, islands
 dropped by the strongly-connected-component cut, POIs in odd places, ways split around nodes the
 extract lacks. For 20 seeded candidates, every category, walk and bike: the distance equals the
-reference within 1 m, and the count within the threshold is the same.
+reference within 1 m.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_real_streets_match_networkx(helsinki, mode):
     nxy = osm.nodes.set_index("node_id").loc[ids, ["x", "y"]].to_numpy()
     c_snap = brute_snap(ids, nxy, cands[["x", "y"]].to_numpy())
     assert c_snap[-1] is None
-    checked = beyond = counted = 0
+    checked = beyond = 0
     lengths = {}
     for cat, spec in cats.items():
         p_snap = [s for s in brute_snap(ids, nxy, pois.loc[pois.category == cat, ["x", "y"]].to_numpy()) if s]
@@ -78,6 +78,4 @@ def test_real_streets_match_networkx(helsinki, mode):
             else:
                 assert np.isnan(row["dist_m"]) and row["reason"] == BEYOND_CAP, (mode, key, cat)
                 beyond += 1
-            assert row["count_within"] == int((totals <= spec["threshold_m"]).sum()), (mode, key, cat)
-            counted += row["count_within"] > 1
-    assert checked >= 19 * 6 and counted >= 10
+    assert checked >= 19 * 6

@@ -244,7 +244,9 @@ def test_import_duplicate_keys(known, tmp_path):
 
 def test_import_is_one_transaction(known, tmp_path, monkeypatch):
     p = write_edit_csv(tmp_path / "t.csv", [[1, KEYS[0], "x", "contacted", "a"], [2, KEYS[1], "x", "declined", "b"]])
-    monkeypatch.setattr(outreach, "UPSERT_SQL", outreach.UPSERT_SQL.replace(":note", "CAST(:note AS integer)"))
+    from plekzoeker.outputs import outreach_import
+
+    monkeypatch.setattr(outreach_import, "UPSERT_SQL", outreach_import.UPSERT_SQL.replace(":note", "CAST(:note AS integer)"))
     with pytest.raises(sa.exc.DBAPIError):
         outreach.import_outreach(known, p)
     assert stored(known) == {}

@@ -92,7 +92,7 @@ SNAPSHOTS = {
     "exclusion": "SELECT candidate_key, kind, reason, details FROM result.exclusion ORDER BY 1",
     "score": "SELECT candidate_key, criteria, subscores, weights, score, rank, rank_municipality, excluded_reason "
              "FROM result.score ORDER BY 1",
-    "access": "SELECT candidate_key, mode, category, dist_m, count_within, reason FROM result.access ORDER BY 1, 2, 3",
+    "access": "SELECT candidate_key, mode, category, dist_m, reason FROM result.access ORDER BY 1, 2, 3",
     "history": "SELECT candidate_key, kind, label, first_seen, last_seen, gone_since FROM result.candidate_history ORDER BY 1",
 }
 

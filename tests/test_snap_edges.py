@@ -58,10 +58,12 @@ def test_grid_one_way_edge_is_split_one_way():
     assert nearest_distances(g, np.array([[70.0, 0.0]]), np.array([[30.0, 0.0]]), **kw).dist_m[0] == pytest.approx(40)
     # the POI behind (x=30, from x=70): on to (100, 0), up, west, down: 30 + 100 + 100 + 100 + 30
     assert nearest_distances(g, np.array([[30.0, 0.0]]), np.array([[70.0, 0.0]]), **kw).dist_m[0] == pytest.approx(360)
-    # several feet on one edge chain in order; counts within a radius are exact on the split graph
-    r = nearest_distances(g, np.array([[20.0, 0.0], [40.0, 0.0], [90.0, 0.0]]), np.array([[10.0, 0.0]]),
-                          count_within_m=35.0, **kw)
-    assert r.dist_m[0] == pytest.approx(10) and r.count_within[0] == 2
+    # several feet on one edge chain in order: the nearest is the next foot ahead
+    r = nearest_distances(g, np.array([[20.0, 0.0], [40.0, 0.0], [90.0, 0.0]]), np.array([[10.0, 0.0]]), **kw)
+    assert r.dist_m[0] == pytest.approx(10)
+    # a foot behind on the one-way row: on to (100, 0), round the block, back along the row: 90 + 300 + 5
+    r = nearest_distances(g, np.array([[5.0, 0.0]]), np.array([[10.0, 0.0]]), **kw)
+    assert r.dist_m[0] == pytest.approx(90 + 100 + 100 + 100 + 5)
 
 
 def brute_snap(segs: np.ndarray, seg_edge: np.ndarray, seg_start: np.ndarray, pts: np.ndarray):

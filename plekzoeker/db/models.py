@@ -291,7 +291,6 @@ class Access(Base):
     mode: Mapped[str] = mapped_column(Text, primary_key=True)
     category: Mapped[str] = mapped_column(Text, primary_key=True)
     dist_m: Mapped[float | None] = mapped_column(Float)
-    count_within: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
 
 
