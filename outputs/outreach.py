@@ -39,7 +39,6 @@ from plekzoeker.outputs.outreach_import import (
                                                 read_edits,
 )
 from plekzoeker.outputs.outreach_lists import (
-                                                HIDE_DEFAULT,
                                                 LIST_COLUMNS,
                                                 STATUSES,
                                                 ListOptions,
@@ -53,7 +52,7 @@ from plekzoeker.outputs.outreach_lists import (
 from plekzoeker.outputs.outreach_words import CATEGORY_WORDS, USE_WORDS, evidence_phrase, what_it_is, why
 from plekzoeker.outputs.outreach_write import ABOUT, FREE_TEXT, LIST_SHEET, PRIVATE_MODE, write_csv, write_lists, write_xlsx
 
-__all__ = ["ABOUT", "CATEGORY_WORDS", "EDIT_COLUMNS", "FREE_TEXT", "HIDE_DEFAULT", "IMPORT_LOCK", "LIST_COLUMNS",
+__all__ = ["ABOUT", "CATEGORY_WORDS", "EDIT_COLUMNS", "FREE_TEXT", "IMPORT_LOCK", "LIST_COLUMNS",
            "LIST_SHEET", "PRIVATE_MODE", "STATUSES", "USE_WORDS", "Conflict", "EditRow", "ImportSummary", "ListOptions",
            "evidence_phrase", "import_outreach", "list_frame", "list_options", "list_outreach", "municipality_of",
            "normalise_status", "order_list", "outreach_history", "owner_export_loaded", "owners", "read_edits",

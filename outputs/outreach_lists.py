@@ -36,35 +36,43 @@ log = logging.getLogger(__name__)
 
 SQL = named_statements(Path(__file__).with_name("sql") / "outreach.sql")
 STATUSES: tuple[str, ...] = OUTREACH_STATUSES
-HIDE_DEFAULT = ("declined", "unsuitable")
 LIST_SQL = SQL["list"].replace("{open_conflicts}", SQL["open_conflicts"]).replace("{ranking_join}", RANKING_JOIN)
 OWNER_COUNT_SQL = SQL["owner_count"]
 
 
 @dataclass(frozen=True)
 class ListOptions:
-    hide: tuple[str, ...] = HIDE_DEFAULT
-    mode: str = "sink"  # sink | drop
+    """``publish.outreach_hide`` / ``publish.outreach_mode`` (documented, with defaults, in config/default.yaml)."""
+
+    hide: tuple[str, ...]
+    mode: str  # sink | drop
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> ListOptions:
+        """Read and check the two keys (ConfigError naming a bad one)."""
+        pub = cfg.get("publish") or {}
+        if "outreach_hide" not in pub or "outreach_mode" not in pub:
+            raise ConfigError("config publish: outreach_hide and outreach_mode are required (see config/default.yaml)")
+        hide_raw = pub["outreach_hide"]
+        if hide_raw is None:
+            hide_raw = []
+        if isinstance(hide_raw, str):
+            hide_raw = [hide_raw]
+        hide = []
+        for v in hide_raw:
+            try:
+                hide.append(normalise_status(v))
+            except ValueError as exc:
+                raise ConfigError(f"config publish.outreach_hide: {exc}") from None
+        mode = str(pub["outreach_mode"]).strip().lower()
+        if mode not in ("sink", "drop"):
+            raise ConfigError(f"config publish.outreach_mode: {mode!r} must be sink or drop")
+        return cls(hide=tuple(hide), mode=mode)
 
 
 def list_options(cfg: dict) -> ListOptions:
     """``publish.outreach_hide`` / ``publish.outreach_mode`` from the config, validated."""
-    pub = cfg.get("publish") or {}
-    hide_raw = pub.get("outreach_hide", list(HIDE_DEFAULT))
-    if hide_raw is None:
-        hide_raw = []
-    if isinstance(hide_raw, str):
-        hide_raw = [hide_raw]
-    hide = []
-    for v in hide_raw:
-        try:
-            hide.append(normalise_status(v))
-        except ValueError as exc:
-            raise ConfigError(f"config publish.outreach_hide: {exc}") from None
-    mode = str(pub.get("outreach_mode", "sink")).strip().lower()
-    if mode not in ("sink", "drop"):
-        raise ConfigError(f"config publish.outreach_mode: {mode!r} must be sink or drop")
-    return ListOptions(hide=tuple(hide), mode=mode)
+    return ListOptions.from_config(cfg)
 
 
 def normalise_status(value: object) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from plekzoeker.outputs.geojson import PUBLIC_MODE
-from plekzoeker.outputs.outreach_lists import HIDE_DEFAULT, LIST_COLUMNS, STATUSES, ListOptions, order_list
+from plekzoeker.outputs.outreach_lists import LIST_COLUMNS, STATUSES, ListOptions, order_list
 from plekzoeker.outputs.ranking_columns import OWNER_SHEET, owner_sheet
 
 LIST_SHEET = "candidates"
@@ -93,7 +93,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, title: str, published_at: str,
-               muted_statuses: Iterable[str] = HIDE_DEFAULT, about_extra: Iterable[str] = ()) -> None:
+               muted_statuses: Iterable[str] = (), about_extra: Iterable[str] = ()) -> None:
     """A formatted workbook: sheet 'candidates' (filter, frozen header, status drop-down) and 'about'.
 
     Rows of gone candidates and of ``muted_statuses`` are set in grey italics."""

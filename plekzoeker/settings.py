@@ -194,6 +194,7 @@ TYPED_SECTIONS: dict[str, str] = {
     "transit": "plekzoeker.scoring.transit_config:TransitConfig",
     "dask": "plekzoeker.pipelines.dask_runner:DaskSettings",
     "publish.map_context": "plekzoeker.outputs.context:ContextOptions",
+    "publish.outreach": "plekzoeker.outputs.outreach_lists:ListOptions",
     "fetch": "plekzoeker.sources.fetch.http:HttpPolicy",
 }
 

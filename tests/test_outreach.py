@@ -76,13 +76,17 @@ def test_order_sinks_or_drops_hidden_statuses_and_keeps_gone_ones():
 
 
 def test_list_options_from_config():
-    assert outreach.list_options({"publish": {}}) == ListOptions(("declined", "unsuitable"), "sink")
+    from plekzoeker.settings import load_config
+
+    assert outreach.list_options(load_config()) == ListOptions(("declined", "unsuitable"), "sink")  # default.yaml
     assert outreach.list_options({"publish": {"outreach_hide": ["Declined"], "outreach_mode": "DROP"}}) == \
         ListOptions(("declined",), "drop")
     with pytest.raises(ConfigError, match="outreach_mode"):
-        outreach.list_options({"publish": {"outreach_mode": "hide"}})
+        outreach.list_options({"publish": {"outreach_hide": [], "outreach_mode": "hide"}})
     with pytest.raises(ConfigError, match="outreach_hide"):
-        outreach.list_options({"publish": {"outreach_hide": ["rejected"]}})
+        outreach.list_options({"publish": {"outreach_hide": ["rejected"], "outreach_mode": "sink"}})
+    with pytest.raises(ConfigError, match="required"):
+        outreach.list_options({"publish": {}})
 
 
 # --- reading edited files (pure) -----------------------------------------------------------------
@@ -350,7 +354,7 @@ def export_list(engine, path):
     """The coordinator list as publish writes it (CSV), for every ranked candidate and outreach row."""
     with engine.connect() as c:
         df = outreach.list_frame(c)
-    outreach.write_csv(outreach.order_list(df, ListOptions()), path)
+    outreach.write_csv(outreach.order_list(df, ListOptions(("declined", "unsuitable"), "sink")), path)
     return path
 
 
