@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import re
 import time
@@ -31,26 +30,14 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from plekzoeker.db import ledger
-from plekzoeker.db.ledger import registered_rasters, save_coverage
 from plekzoeker.db.load import TableSpec, replace_tables
 from plekzoeker.pipelines.dask_runner import DaskSettings
 from plekzoeker.scoring.access import access_table, build_graph
-from plekzoeker.scoring.coverage import no_data_categories, poi_coverage
-from plekzoeker.scoring.detect import (
-    CANDIDATE,
-    EXCLUSION,
-    HISTORY_SQL,
-    PLOT_ACCESS_SQL,
-    candidate_frame,
-)
-from plekzoeker.scoring.facts import apply_facts
+from plekzoeker.scoring.coverage import poi_coverage
+from plekzoeker.scoring.detect import CANDIDATE, EXCLUSION, candidate_frame, detect_area, exclusion_frame, write_detect
 from plekzoeker.scoring.offers import add_offered
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
-from plekzoeker.scoring.plots import find_plots
-from plekzoeker.scoring.ranking import RANKING_COLUMNS, rank_candidates, save_run_info
-from plekzoeker.scoring.run import ACCESS, RANKING, SCORE, category_specs, context_frame, graphs, log_coverage, score_rows
-from plekzoeker.scoring.transit import transit_frame
-from plekzoeker.scoring.vacancy import detect_vacant_buildings
+from plekzoeker.scoring.run import ACCESS, CANDIDATES_SQL, POIS_SQL, category_specs, write_score
 
 log = logging.getLogger(__name__)
 
@@ -204,14 +191,11 @@ def part_config(cfg: dict, part: Part) -> dict:
 # detect
 
 def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.date | None = None) -> dict:
-    """Detect in one area; keep the candidates and exclusions it owns in its work tables."""
+    """Detect in one area (:func:`scoring.detect.detect_area` on the part's read box); keep the candidates
+    and exclusions it owns in its work tables."""
     t0 = time.perf_counter()
     day = day or dt.date.today()
-    pcfg = part_config(cfg, part)
-    with engine.connect() as conn:
-        buildings, excl = detect_vacant_buildings(conn, pcfg, today=day)
-        plots, plot_excl = find_plots(conn, pcfg, registered_rasters(engine))
-    cands = candidate_frame(buildings, plots, run_id)
+    cands, excl, plot_excl = detect_area(engine, part_config(cfg, part), run_id, day)
     if len(cands):
         anchor = shapely.point_on_surface(cands.geometry.to_numpy())
         cands = cands[owned(part, cands["municipality"].to_numpy(), shapely.get_x(anchor), shapely.get_y(anchor))]
@@ -230,11 +214,7 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
         else:
             keep = owned(part, [f"GM{p[:4]}" for p in pand_ids])
         excl = excl[keep]
-    if len(excl) or len(plot_excl):
-        excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True)
-        excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
-    else:
-        excl = pd.DataFrame(columns=list(EXCLUSION.columns))
+    excl = exclusion_frame([excl, plot_excl], run_id)
     write_work(engine, run_id, _work_spec(work_table(run_id, part, "candidate"), CANDIDATE.columns, "geom", "candidate_key"),
                "(LIKE result.candidate INCLUDING DEFAULTS)", cands)
     write_work(engine, run_id, _work_spec(work_table(run_id, part, "exclusion"), EXCLUSION.columns, None, "candidate_key"),
@@ -251,14 +231,14 @@ def detect_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, day: dt.d
 def merge_detect(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], day: dt.date | None = None) -> dict:
     """Union the parts' candidates and exclusions into result.candidate / result.exclusion in one swap.
 
-    What the single run does after detection happens here once, over the union, by the same functions:
-    offered places no part detected become candidates (:func:`scoring.offers.add_offered`), and the facts
-    step fills result.fact and moves fact-excluded plots (:func:`scoring.facts.apply_facts`)."""
+    The swap and everything after detection is :func:`scoring.detect.write_detect`, as in the single run:
+    the parts' rows are merged into its staging tables first (dropping duplicate keys), then the facts
+    step, the plots' access points and the history run once over the union. Offered places no part
+    detected become candidates (:func:`scoring.offers.add_offered`, over the union)."""
     day = day or dt.date.today()
     cand_src = [work_table(run_id, p, "candidate") for p in parts]
     excl_src = [work_table(run_id, p, "exclusion") for p in parts]
-    dupes = {}
-    facts: dict = {}
+    dupes: dict[str, int] = {}
     union = " UNION ALL ".join(f'SELECT candidate_key, source_ids, kind FROM raw."{t}"' for t in cand_src)
     with engine.connect() as conn:
         detected = pd.read_sql(sa.text(union), conn) if cand_src else pd.DataFrame(
@@ -266,32 +246,17 @@ def merge_detect(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], d
     empty = gpd.GeoDataFrame(geometry=[], crs=28992)
     offered = add_offered(engine, candidate_frame(empty, empty, run_id), cfg, day, run_id, detected=detected)
 
-    def post(cur, staged):
+    def merge(cur, staged):
         dupes["candidate"] = _merge_into(cur, staged["candidate"], (*CANDIDATE.columns, "geom"), "candidate_key", cand_src)
         dupes["exclusion"] = _merge_into(cur, staged["exclusion"], EXCLUSION.columns, "candidate_key", excl_src)
-        facts.update(apply_facts(cur, staged, cfg, run_id))
-        staging = staged["candidate"]
-        cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
-        for stmt in HISTORY_SQL:
-            cur.execute(stmt.format(staging=staging), {"day": day})
 
-    replace_tables(engine, {CANDIDATE: lambda: [offered] if len(offered) else [], EXCLUSION: list}, run_id, "detect",
-                   post_sql=post)
+    summary = write_detect(engine, cfg, run_id, day, offered, exclusion_frame([], run_id), merge=merge)
     if any(dupes.values()):
         log.warning("detect: %d duplicate candidate key(s) and %d duplicate exclusion(s) across areas dropped",
                     dupes["candidate"], dupes["exclusion"])
-    with engine.connect() as conn:
-        per = pd.read_sql(sa.text("SELECT municipality, kind, count(*) AS n FROM result.candidate GROUP BY 1, 2 ORDER BY 1, 2"),
-                          conn)
-        n_excl = conn.execute(sa.text("SELECT count(*) FROM result.exclusion")).scalar_one()
     drop_work_tables(engine, run_id)
-    by_kind = per.groupby("kind")["n"].sum().to_dict() if len(per) else {}
-    summary = {"vacant_building": int(by_kind.get("vacant_building", 0)),
-               "undeveloped_plot": int(by_kind.get("undeveloped_plot", 0)), "excluded": int(n_excl),
-               "per_municipality": [{k: (int(v) if k == "n" else v) for k, v in r.items()} for r in per.to_dict("records")],
-               "parts": len(parts), "duplicates_dropped": int(dupes.get("candidate", 0)), "facts": facts}
-    log.info("detect: merged %d area(s): %d vacant building(s), %d undeveloped plot(s), %d excluded", len(parts),
-             summary["vacant_building"], summary["undeveloped_plot"], summary["excluded"])
+    summary.update(parts=len(parts), duplicates_dropped=int(dupes.get("candidate", 0)))
+    log.info("detect: merged %d area(s)", len(parts))
     return summary
 
 
@@ -341,16 +306,14 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
 
 
 def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) -> dict:
-    """Score every candidate from the parts' access tables plus the context (rasters, vector context,
-    computed once over all candidates as ``run_score`` does); swap result.access / result.score."""
+    """Score every candidate from the parts' access tables: :func:`scoring.run.write_score`, as the single run
+    does (context, transit and no-data over all candidates), with the parts' access rows merged into its
+    swap (duplicates from overlapping areas dropped)."""
     acc_src = [work_table(run_id, p, "access") for p in parts]
     main_mode = cfg["access"]["modes"][0]
     with engine.connect() as conn:
-        cands = gpd.read_postgis(sa.text(
-            "SELECT candidate_key, kind, municipality, area_m2, confidence, "
-            "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
-            "ST_Y(access_point) AS y, geom FROM result.candidate "
-            "ORDER BY candidate_key"), conn, geom_col="geom")
+        cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
+        pois = pd.read_sql(sa.text(POIS_SQL), conn)
         dist = pd.DataFrame()
         if acc_src:
             union = " UNION ALL ".join(f'SELECT candidate_key, category, dist_m FROM raw."{t}" WHERE mode = :m'
@@ -359,36 +322,15 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
             if len(long):
                 long = long.drop_duplicates(["candidate_key", "category"])
                 dist = long.pivot(index="candidate_key", columns="category", values="dist_m")
-    with engine.connect() as conn:
-        pois = pd.read_sql(sa.text("SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi"), conn)
-    # no data is decided over all candidates (as run_score does), never per area
     coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois,
                                            category_specs(cfg["access"])), "modes": {}}
-    log_coverage(coverage)
-    no_data = no_data_categories(coverage["categories"]) if len(cands) else []
-    if len(cands):
-        context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
-        # transit over the whole area, as run_score does (the timetable is not split by area)
-        transit, _ = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
-                                   lambda: graphs(engine, ["walk"])["walk"])
-        context = context.join(transit)
-        scores, ranking, run_info = rank_candidates(engine, pd.DataFrame(cands.drop(columns=["geom", "x", "y"])), dist,
-                                                    cfg, run_id, context=context, no_data=no_data)
-    else:
-        scores, ranking, run_info = pd.DataFrame(), pd.DataFrame(columns=RANKING_COLUMNS), {}
-    scores = score_rows(scores, run_id)
-    dupes = {}
+    dupes: dict[str, int] = {}
 
-    def post(cur, staged):
+    def merge(cur, staged):
         dupes["access"] = _merge_into(cur, staged["access"], ACCESS.columns, "candidate_key, mode, category", acc_src)
 
-    replace_tables(engine, {ACCESS: list, SCORE: lambda: [scores], RANKING: lambda: [ranking]}, run_id, "score",
-                   post_sql=post)
-    save_run_info(engine, run_id, run_info)
+    summary = write_score(engine, cfg, run_id, cands, pois, dist, coverage, pd.DataFrame(columns=list(ACCESS.columns)),
+                          merge=merge)
     drop_work_tables(engine, run_id)
-    save_coverage(engine, run_id, coverage)
-    n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
-    log.info("score: merged %d area(s): scored %d candidate(s), %d excluded by hard constraints", len(parts),
-             len(scores) - n_excl, n_excl)
-    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(cfg["access"]["modes"]), "parts": len(parts),
-            "duplicates_dropped": int(dupes.get("access", 0)), "no_data": no_data, "coverage": coverage}
+    log.info("score: merged %d area(s)", len(parts))
+    return {**summary, "parts": len(parts), "duplicates_dropped": int(dupes.get("access", 0))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from plekzoeker.db.ledger import registered_rasters
 from plekzoeker.db.load import TableSpec, replace_tables
+from plekzoeker.db.sqlfile import named_statements
 
 from .facts import apply_facts
 from .offers import add_offered
@@ -29,20 +31,10 @@ CANDIDATE = TableSpec(
 EXCLUSION = TableSpec(table="exclusion", schema="result", columns=("candidate_key", "kind", "reason", "details", "run_id"),
                       geometry=None, id_column="candidate_key", required=False)
 
-HISTORY_SQL = ("""
-INSERT INTO result.candidate_history AS h (candidate_key, kind, label, first_seen, last_seen)
-SELECT candidate_key, kind, label, %(day)s, %(day)s FROM {staging}
-ON CONFLICT (candidate_key) DO UPDATE SET last_seen = EXCLUDED.last_seen, gone_since = NULL, label = EXCLUDED.label
-""", """
-UPDATE result.candidate_history h SET gone_since = %(day)s
-WHERE h.gone_since IS NULL AND NOT EXISTS (SELECT 1 FROM {staging} c WHERE c.candidate_key = h.candidate_key)
-""")
-PLOT_ACCESS_SQL = """
-UPDATE {staging} c
-SET access_point = ST_ClosestPoint(c.geom, (SELECT e.geom FROM core.network_edge e WHERE e.walk
-                                            ORDER BY e.geom <-> c.geom LIMIT 1))
-WHERE c.kind = 'undeveloped_plot' AND EXISTS (SELECT 1 FROM core.network_edge WHERE walk);
-"""
+SQL = named_statements(Path(__file__).with_name("sql") / "detect.sql")
+HISTORY_SQL = (SQL["history_seen"], SQL["history_gone"])
+PER_MUNICIPALITY_SQL = SQL["per_municipality"]
+PLOT_ACCESS_SQL = SQL["plot_access"]
 
 
 def _ewkb(geoms) -> list[str]:
@@ -71,38 +63,61 @@ def candidate_frame(buildings: gpd.GeoDataFrame, plots: gpd.GeoDataFrame, run_id
     return df
 
 
-def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = None) -> dict:
-    """Detect both kinds and replace result.candidate / result.exclusion in one transaction."""
-    day = day or dt.date.today()
+def detect_area(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date
+                ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """Detect in ``cfg``'s area (the whole run's, or one part's read box): the candidates, the building
+    exclusions and the plot exclusions, before offers and facts."""
     with engine.connect() as conn:
         buildings, excl = detect_vacant_buildings(conn, cfg, today=day)
         plots, plot_excl = find_plots(conn, cfg, registered_rasters(engine))
-    cands = add_offered(engine, candidate_frame(buildings, plots, run_id), cfg, day, run_id)  # places owners offer
-    excl = pd.concat([x for x in (excl, plot_excl) if len(x)], ignore_index=True) if len(excl) or len(plot_excl) else excl
-    if len(excl):
-        excl = excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
-    else:
-        excl = pd.DataFrame(columns=list(EXCLUSION.columns))
+    return candidate_frame(buildings, plots, run_id), excl, plot_excl
 
+
+def exclusion_frame(frames: list[pd.DataFrame], run_id: int) -> pd.DataFrame:
+    """Exclusion rows ready for result.exclusion (details as JSON text), from any number of frames."""
+    frames = [x for x in frames if len(x)]
+    if not frames:
+        return pd.DataFrame(columns=list(EXCLUSION.columns))
+    excl = pd.concat(frames, ignore_index=True)
+    return excl.assign(details=[json.dumps(d, default=str) for d in excl["details"]], run_id=run_id)
+
+
+def write_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date, cands: gpd.GeoDataFrame,
+                 excl: pd.DataFrame, merge=None) -> dict:
+    """Swap result.candidate / result.exclusion with what follows detection, in the swap's transaction:
+    ``merge(cur, staged)`` first (the partitioned run adds its parts' rows here), then the facts step
+    (result.fact; plots excluded by a fact move to the exclusions), the plots' access points and the
+    candidate history. The one place these run, for the single and the partitioned run alike."""
     facts: dict = {}
 
     def post(cur, staged):
+        if merge is not None:
+            merge(cur, staged)
         staging = staged["candidate"]
-        facts.update(apply_facts(cur, staged, cfg, run_id))  # result.fact; plots excluded by a fact move to exclusion
+        facts.update(apply_facts(cur, staged, cfg, run_id))
         cur.execute(PLOT_ACCESS_SQL.format(staging=staging))
         for stmt in HISTORY_SQL:
             cur.execute(stmt.format(staging=staging), {"day": day})
 
-    replace_tables(engine, {CANDIDATE: lambda: [cands], EXCLUSION: lambda: [excl]}, run_id, "detect", post_sql=post)
-    summary = {
-        "vacant_building": int((cands["kind"] == "vacant_building").sum()) if len(cands) else 0,
-        "undeveloped_plot": (int((cands["kind"] == "undeveloped_plot").sum()) if len(cands) else 0) - facts["excluded_plots"],
-        "excluded": int(len(excl)) + facts["excluded_plots"],
-        "facts": facts,
-        "per_municipality": cands.groupby(["municipality", "kind"]).size().rename("n").reset_index().to_dict("records") if len(cands) else [],
-    }
+    replace_tables(engine, {CANDIDATE: lambda: [cands] if len(cands) else [], EXCLUSION: lambda: [excl] if len(excl) else []},
+                   run_id, "detect", post_sql=post)
+    with engine.connect() as conn:
+        per = pd.read_sql(sa.text(PER_MUNICIPALITY_SQL), conn)
+        n_excl = conn.execute(sa.text("SELECT count(*) FROM result.exclusion")).scalar_one()
+    by_kind = per.groupby("kind")["n"].sum().to_dict() if len(per) else {}
+    summary = {"vacant_building": int(by_kind.get("vacant_building", 0)),
+               "undeveloped_plot": int(by_kind.get("undeveloped_plot", 0)), "excluded": int(n_excl), "facts": facts,
+               "per_municipality": [{k: (int(v) if k == "n" else v) for k, v in r.items()} for r in per.to_dict("records")]}
     log.info("detect: %d vacant building(s), %d undeveloped plot(s), %d excluded", summary["vacant_building"],
              summary["undeveloped_plot"], summary["excluded"])
     for r in summary["per_municipality"]:
         log.info("detect: %s %s %d", r["municipality"], r["kind"], r["n"])
     return summary
+
+
+def run_detect(engine: sa.Engine, cfg: dict, run_id: int, day: dt.date | None = None) -> dict:
+    """Detect both kinds and replace result.candidate / result.exclusion in one transaction."""
+    day = day or dt.date.today()
+    cands, excl, plot_excl = detect_area(engine, cfg, run_id, day)
+    cands = add_offered(engine, cands, cfg, day, run_id)  # places owners offer
+    return write_detect(engine, cfg, run_id, day, cands, exclusion_frame([excl, plot_excl], run_id))

@@ -40,6 +40,7 @@ RANKING = TableSpec(table="ranking", schema="result", columns=RANKING_COLUMNS, g
 CANDIDATES_SQL = ("SELECT candidate_key, kind, municipality, area_m2, confidence, "
                   "CAST(details->>'land_cover_penalty' AS float8) AS land_cover_penalty, ST_X(access_point) AS x, "
                   "ST_Y(access_point) AS y, geom FROM result.candidate ORDER BY candidate_key")
+POIS_SQL = "SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi"
 # rasters whose zonal statistics become criteria: kind -> {statistic: criterion}
 RASTER_CRITERIA = {"noise_lden": {"mean": "noise_lden_db", "max": "noise_lden_max_db"},
                    "flood_depth": {"max": "flood_depth_max_m"}}
@@ -129,7 +130,7 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
     """Compute access for every mode and category, constraints and scores; replace the result tables."""
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
-        pois = pd.read_sql(sa.text("SELECT category, ST_X(geom) AS x, ST_Y(geom) AS y FROM core.poi"), conn)
+        pois = pd.read_sql(sa.text(POIS_SQL), conn)
         has_graph = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM core.network_edge)")).scalar()
     if cands.empty:
         log.warning("score: no candidates to score")
@@ -146,12 +147,21 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
                                        snap_to=acfg["snap_to"]))
             log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
                      time.perf_counter() - t0)
-    log_coverage(coverage)
-    no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     access = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(ACCESS.columns))
     main_mode = acfg["modes"][0]
     dist = (access[access["mode"] == main_mode].pivot(index="candidate_key", columns="category", values="dist_m")
             if len(access) else pd.DataFrame())
+    return write_score(engine, cfg, run_id, cands, pois, dist, coverage, access_rows(access), cache_dir=cache_dir)
+
+
+def write_score(engine: sa.Engine, cfg: dict, run_id: int, cands: gpd.GeoDataFrame, pois: pd.DataFrame,
+                dist: pd.DataFrame, coverage: dict, access: pd.DataFrame, merge=None, cache_dir=None) -> dict:
+    """Everything after network access, for the single and the partitioned run alike: the no-data
+    categories and the context (rasters, vector context, transit) decided once over all candidates, the
+    ranking, then one swap of result.access / result.score / result.ranking (``merge(cur, staged)`` adds
+    the parts' access rows inside that transaction), the coverage and the run info."""
+    log_coverage(coverage)
+    no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
         transit, transit_info = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
@@ -163,14 +173,13 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
         scores, ranking, run_info = pd.DataFrame(columns=list(SCORE.columns)), pd.DataFrame(columns=RANKING_COLUMNS), {}
         transit_info = {}
     scores = score_rows(scores, run_id)
-    access_out = access_rows(access)
-    replace_tables(engine, {ACCESS: lambda: [access_out], SCORE: lambda: [scores], RANKING: lambda: [ranking]},
-                   run_id, "score")
+    replace_tables(engine, {ACCESS: lambda: [access] if len(access) else [], SCORE: lambda: [scores],
+                            RANKING: lambda: [ranking]}, run_id, "score", post_sql=merge)
     save_coverage(engine, run_id, coverage)
     save_run_info(engine, run_id, run_info)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
-    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(acfg["modes"]), "no_data": no_data,
+    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(cfg["access"]["modes"]), "no_data": no_data,
             "coverage": coverage, "transit": transit_info}
 
 
