@@ -87,10 +87,6 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 TAG_RE = re.compile(r"^[a-z][a-z0-9_:]{0,60}(=[^=;'\"\\]{1,80})?$")
 BGT_RE = re.compile(r"^[a-z]{2,40}(:[a-z0-9 \-]{1,60})?$")
-GEBRUIKSDOELEN = {"woonfunctie", "bijeenkomstfunctie", "celfunctie", "gezondheidszorgfunctie", "industriefunctie",
-                  "kantoorfunctie", "logiesfunctie", "onderwijsfunctie", "sportfunctie", "winkelfunctie",
-                  "overige gebruiksfunctie"}
-
 
 def validate_config(cfg: dict) -> dict:
     """Check every identifier that can end up in SQL, file names or property names against an allow-list.
@@ -140,32 +136,19 @@ def validate_config(cfg: dict) -> dict:
             bad("score.weights", name, "must be lower-case letters, digits and _")
         if not isinstance(w, (int, float)) or w < 0:
             bad(f"score.weights.{name}", w, "must be a number >= 0")
-    for d in cfg["vacancy"]["gebruiksdoelen"]:
-        if d not in GEBRUIKSDOELEN:
-            bad("vacancy.gebruiksdoelen", d, f"is not a BAG gebruiksdoel ({', '.join(sorted(GEBRUIKSDOELEN))})")
     from .sources.osm_tags import landuse_class_loaded
     pl = cfg["plots"]
-    pen_osm, pen_bgt = pl.get("penalise_osm") or {}, pl.get("penalise_bgt") or {}
-    if not isinstance(pen_osm, dict) or not isinstance(pen_bgt, dict):
-        bad("plots.penalise_osm/penalise_bgt", pen_osm if not isinstance(pen_osm, dict) else pen_bgt,
-            "must be a mapping of class -> penalty")
-    for key, tags in (("plots.exclude_osm", pl["exclude_osm"]), ("plots.penalise_osm", list(pen_osm))):
+    for key, tags in (("plots.exclude_osm", pl["exclude_osm"]), ("plots.penalise_osm", list(pl["penalise_osm"] or {}))):
         for tag in tags:
             if not TAG_RE.match(str(tag)) or "=" not in str(tag):
                 bad(key, tag, "must look like key=value or key=*")
             if not landuse_class_loaded(tag):
                 bad(key, tag, "is not a land-use class the OSM reader loads (see sources/osm_tags.py LANDUSE_RULES)")
-    for key, items in (("plots.exclude_bgt", pl["exclude_bgt"]), ("plots.penalise_bgt", list(pen_bgt))):
+    for key, items in (("plots.exclude_bgt", pl["exclude_bgt"]), ("plots.penalise_bgt", list(pl["penalise_bgt"] or {}))):
         for item in items:
             if not BGT_RE.match(str(item)):
                 bad(key, item, "must look like laag or laag:klasse")
-    for key, pen in (("plots.penalise_osm", pen_osm), ("plots.penalise_bgt", pen_bgt)):
-        for cls, f in pen.items():
-            if not isinstance(f, (int, float)) or isinstance(f, bool) or not 0 < f <= 1:
-                bad(f"{key}.{cls}", f, "must be a penalty in (0, 1]")
-            if cls in pl["exclude_osm"] or cls in pl["exclude_bgt"]:
-                bad(key, cls, "is also a hard exclusion (exclude_osm / exclude_bgt): choose one")
-    for name in (cfg["plots"].get("exclude_raster") or {}):
+    for name in (cfg["plots"]["exclude_raster"] or {}):
         if not NAME_RE.match(str(name)):
             bad("plots.exclude_raster", name, "must be lower-case letters, digits and _")
     for kind in ((cfg.get("inputs") or {}).get("rasters") or {}):
@@ -182,7 +165,8 @@ def validate_config(cfg: dict) -> dict:
 # refused when the config is read, not half-way through a night.
 TYPED_SECTIONS: dict[str, str] = {
     "ingest": "plekzoeker.db.guards:LoadPolicy",
-    "vacancy": "plekzoeker.scoring.special_objects:SpecialObjects",
+    "vacancy": "plekzoeker.scoring.vacancy_config:VacancyConfig",
+    "plots": "plekzoeker.scoring.plots_config:PlotsConfig",
     "facts": "plekzoeker.scoring.facts:FactsConfig",
     "capacity": "plekzoeker.scoring.capacity:CapacityConfig",
     "quick_scan": "plekzoeker.scoring.flags:QuickScanConfig",

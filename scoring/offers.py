@@ -41,7 +41,9 @@ import sqlalchemy as sa
 
 from plekzoeker.db.ledger import registered_rasters
 from plekzoeker.scoring.plots import assess_parcels, plot_candidates
+from plekzoeker.scoring.plots_config import PlotsConfig
 from plekzoeker.scoring.vacancy import building_facts, read_units, signal_kinds, unit_evidence
+from plekzoeker.scoring.vacancy_config import VacancyConfig
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +119,11 @@ def offered_buildings(conn: sa.Connection, pand: pd.DataFrame, words: dict[str, 
     """Candidate rows (with ``geometry``) for the offered buildings ``pand`` (offer targets), see the module doc."""
     if pand.empty:
         return []
-    vcfg = cfg["vacancy"]
+    vc = VacancyConfig.from_config(cfg)
     ids = [k[5:] for k in pand["target_key"]]
     units = read_units(conn, cfg, pand_ids=ids)
     if len(units):
-        units = unit_evidence(units, vcfg, signal_kinds(conn), today=day)
+        units = unit_evidence(units, vc, signal_kinds(conn), today=day)
     outline = {r.pand_id: r for r in conn.execute(sa.text(CANDIDATES_SQL), {"pand_ids": ids})}
     rows = []
     for t in pand.itertuples():
@@ -141,7 +143,7 @@ def offered_buildings(conn: sa.Connection, pand: pd.DataFrame, words: dict[str, 
                                                           "detection": detection_words(0, 0, [])},
                          "access_point": outline[pand_id].surface_point, "geometry": geom})
             continue
-        b = building_facts(pand_id, g, vcfg)
+        b = building_facts(pand_id, g, vc)
         b.pop("vacant"), b.pop("special_vacant")
         ordinary = b.pop("ordinary")
         offered_area = float(ordinary["area"].sum())
@@ -159,14 +161,14 @@ def offered_buildings(conn: sa.Connection, pand: pd.DataFrame, words: dict[str, 
 
 def plot_rules_words(r, cfg: dict) -> str:
     """Why the plot rules alone did not list an offered parcel (a classified row of assess_parcels)."""
-    pcfg = cfg["plots"]
+    pc = PlotsConfig.from_config(cfg)
     cov = float(r.covered) / float(r.area) if r.area else 0.0
-    if cov >= pcfg["max_building_coverage"]:
+    if cov >= pc.max_building_coverage:
         return (f"building coverage {cov * 100:.0f}% (the plot rules list parcels below "
-                f"{pcfg['max_building_coverage'] * 100:g}%)")
+                f"{pc.max_building_coverage * 100:g}%)")
     if r.outcome != "usable":
         return (f"{r.outcome.replace('_', ' ')}: {float(r.usable_area):.0f} m2 usable (the plot rules need "
-                f"{pcfg['min_area_m2']:g} m2 at least {pcfg['min_width_m']:g} m wide)")
+                f"{pc.min_area_m2:g} m2 at least {pc.min_width_m:g} m wide)")
     return "meets the plot rules"
 
 

@@ -34,6 +34,7 @@ import shapely
 import sqlalchemy as sa
 
 from plekzoeker.area import bbox_params
+from plekzoeker.scoring.plots_config import PlotsConfig
 
 from .raster_mask import raster_exclusion_polygons
 
@@ -61,7 +62,7 @@ def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.nd
     ``df`` has ``usable0`` (geometry after vector exclusions) and ``removed`` (list of dicts);
     ``raster_excl`` maps a raster name to an array of exclusion (multi)polygons, one per row.
     """
-    pcfg = cfg["plots"]
+    pc = PlotsConfig.from_config(cfg)
     usable = np.asarray(df["usable0"].to_numpy(), dtype=object)
     removed = [list(r) for r in df["removed"]]
     for name, polys in (raster_excl or {}).items():
@@ -70,21 +71,21 @@ def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.nd
         usable = shapely.difference(usable, polys)
         for i, a in enumerate(area):
             if a > 0.5:
-                removed[i].append({"removed": f"raster:{name}>{pcfg['exclude_raster'][name]}", "area_m2": round(float(a), 1)})
+                removed[i].append({"removed": f"raster:{name}>{pc.exclude_raster[name]:g}", "area_m2": round(float(a), 1)})
     before = shapely.area(usable)
-    opened = open_by_width(usable, pcfg["min_width_m"])
+    opened = open_by_width(usable, pc.min_width_m)
     opened = shapely.make_valid(opened)
     after = shapely.area(opened)
     for i in range(len(removed)):
         narrow = before[i] - after[i]
         if narrow > 0.5:
-            removed[i].append({"removed": f"narrower than {pcfg['min_width_m']} m", "area_m2": round(float(narrow), 1)})
+            removed[i].append({"removed": f"narrower than {pc.min_width_m:g} m", "area_m2": round(float(narrow), 1)})
     out = df.copy()
-    out["land_cover"], out["land_cover_penalty"] = _land_cover(opened, after, df, pcfg)
+    out["land_cover"], out["land_cover_penalty"] = _land_cover(opened, after, df, pc)
     out["usable"] = opened
     out["usable_area"] = after
     out["removed"] = removed
-    min_area = pcfg["min_area_m2"]
+    min_area = pc.min_area_m2
     outcome = np.where(after >= min_area - 1e-6, "usable",
                        np.where(before >= min_area - 1e-6, "too_narrow",
                                 np.where(df["area"].to_numpy() >= min_area, "too_small_after_exclusions", "too_small")))
@@ -92,16 +93,10 @@ def classify_plots(df: gpd.GeoDataFrame, cfg: dict, raster_excl: dict[str, np.nd
     return out
 
 
-def _penalties(pcfg: dict) -> dict[str, float]:
-    """Penalised class -> penalty, OSM and BGT together (the keys never collide: ``k=v`` vs ``laag:klasse``)."""
-    return {**{str(k): float(v) for k, v in (pcfg.get("penalise_osm") or {}).items()},
-            **{str(k): float(v) for k, v in (pcfg.get("penalise_bgt") or {}).items()}}
-
-
-def _land_cover(opened: np.ndarray, after: np.ndarray, df: pd.DataFrame, pcfg: dict) -> tuple[list, np.ndarray]:
+def _land_cover(opened: np.ndarray, after: np.ndarray, df: pd.DataFrame, pc: PlotsConfig) -> tuple[list, np.ndarray]:
     """Per plot: the penalised classes on the final usable area (what, m², share, penalty) and the
     total penalty min(1, sum penalty x share); 0 where nothing penalised lies on it."""
-    pens = _penalties(pcfg)
+    pens = pc.penalties
     covers: list[list[dict]] = []
     total = np.zeros(len(opened))
     rows = df["penalised"] if "penalised" in df.columns else [[]] * len(opened)
@@ -130,7 +125,7 @@ def plot_exclusions(res: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     ``min_area_m2``, coverage below the maximum) but too small or too narrow after removing what
     ``removed`` lists (buildings alone do not count). Reason: the removals, largest first."""
     cols = ["candidate_key", "kind", "reason", "details"]
-    min_area = cfg["plots"]["min_area_m2"]
+    min_area = PlotsConfig.from_config(cfg).min_area_m2
     rows = []
     lost = res[(res["outcome"] != "usable") & (res["area"] >= min_area)]
     for _, r in lost.iterrows():
@@ -162,19 +157,19 @@ def assess_parcels(conn: sa.Connection, cfg: dict, rasters: dict[str, str] | Non
     """Steps 1-3 of the module doc for every plot of the area, classified (:func:`classify_plots`), or
     (``perceel_ids``) for exactly those parcels, none dropped by size or coverage first: the same SQL and
     functions, so an offered parcel's usable area is the one detection would compute."""
-    pcfg = cfg["plots"]
-    pens = _penalties(pcfg)
+    pc = PlotsConfig.from_config(cfg)
+    pens = pc.penalties
     only = perceel_ids is not None
     df = gpd.read_postgis(sa.text((SQL_DIR / "plots.sql").read_text()), conn, geom_col="geom", params={
-        "max_cov": 2.0 if only else float(pcfg["max_building_coverage"]), "min_area": 0.0 if only else float(pcfg["min_area_m2"]),
-        "osm_excl": list(pcfg["exclude_osm"]), "bgt_excl": list(pcfg["exclude_bgt"]), "built_statuses": BUILT_STATUSES,
+        "max_cov": 2.0 if only else pc.max_building_coverage, "min_area": 0.0 if only else pc.min_area_m2,
+        "osm_excl": list(pc.exclude_osm), "bgt_excl": list(pc.exclude_bgt), "built_statuses": BUILT_STATUSES,
         "osm_pen": [k for k in pens if "=" in k], "bgt_pen": [k for k in pens if "=" not in k],
         "perceel_ids": list(perceel_ids) if only else None, **bbox_params({} if only else cfg)})
     if df.empty:
         return df
     df["usable0"] = shapely.from_wkb(df["usable0"].map(lambda h: bytes.fromhex(h) if isinstance(h, str) else h))
     raster_excl = {}
-    for name, threshold in (pcfg.get("exclude_raster") or {}).items():
+    for name, threshold in pc.exclude_raster.items():
         if rasters and name in rasters:
             raster_excl[name] = raster_exclusion_polygons(rasters[name], df.geometry.to_numpy(), float(threshold))
     return classify_plots(df, cfg, raster_excl)
@@ -204,10 +199,10 @@ def plot_candidates(ok: pd.DataFrame, cfg: dict) -> pd.DataFrame:
 def find_plots(conn: sa.Connection, cfg: dict,
                rasters: dict[str, str] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Undeveloped plot candidates and the exclusion rows of the plots lost to exclusions (:func:`plot_exclusions`)."""
-    pcfg = cfg["plots"]
+    pc = PlotsConfig.from_config(cfg)
     res = assess_parcels(conn, cfg, rasters)
-    log.info("plots: %d parcels of at least %s m2 with building coverage below %.0f%%", len(res), pcfg["min_area_m2"],
-             100 * pcfg["max_building_coverage"])
+    log.info("plots: %d parcels of at least %g m2 with building coverage below %.0f%%", len(res), pc.min_area_m2,
+             100 * pc.max_building_coverage)
     if res.empty:
         return (gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992),
                 pd.DataFrame(columns=["candidate_key", "kind", "reason", "details"]))

@@ -33,7 +33,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from plekzoeker.area import bbox_params
-from plekzoeker.scoring.special_objects import SpecialObjects, classify_units, exclusion_reason
+from plekzoeker.scoring.special_objects import classify_units, exclusion_reason
+from plekzoeker.scoring.vacancy_config import VacancyConfig
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,14 @@ DEMOLITION = {"Sloopvergunning verleend": "demolition permit", "Pand gesloopt": 
               "Niet gerealiseerd pand": "never built", "Pand ten onrechte opgevoerd": "registered in error"}
 
 
-def unit_evidence(units: pd.DataFrame, cfg: dict, loaded_kinds: set[str], today: dt.date | None = None) -> pd.DataFrame:
+def unit_evidence(units: pd.DataFrame, vc: VacancyConfig, loaded_kinds: set[str], today: dt.date | None = None) -> pd.DataFrame:
     """Add ``confidence``, ``evidence`` (list of dicts) and ``excluded`` (reason or None) per unit.
 
-    ``units`` has the columns of ``sql/vacancy_units.sql``; ``cfg`` is the ``vacancy`` config section;
+    ``units`` has the columns of ``sql/vacancy_units.sql``; ``vc`` is the ``vacancy`` config section;
     ``loaded_kinds`` are the signal kinds present in the database (absence of data is no evidence).
     """
     today = today or dt.date.today()
-    w, cw = cfg["weights"], cfg["counter_weights"]
+    w, cw = vc.weights, vc.counter_weights
     out = units.copy()
     evid: list[list[dict]] = []
     conf = np.zeros(len(out))
@@ -62,7 +63,7 @@ def unit_evidence(units: pd.DataFrame, cfg: dict, loaded_kinds: set[str], today:
             items.append({"signal": "bag_pand_buiten_gebruik", "value": r.pand_status, "weight": w["bag_pand_buiten_gebruik"], "source": "BAG"})
         if r.status == "Verbouwing verblijfsobject" or r.pand_status == "Verbouwing pand":
             since = _date(r.documentdatum)
-            if since is not None and (today - since).days > cfg["long_renovation_days"]:
+            if since is not None and (today - since).days > vc.long_renovation_days:
                 items.append({"signal": "bag_long_renovation", "value": f"Verbouwing since {since.isoformat()}",
                               "weight": w["bag_long_renovation"], "source": "BAG"})
         if r.in_register:
@@ -77,13 +78,13 @@ def unit_evidence(units: pd.DataFrame, cfg: dict, loaded_kinds: set[str], today:
                 items.append({"signal": "no_establishment", "value": "no active establishment registered",
                               "weight": w["no_establishment"], "source": "establishments"})
         if "energy" in loaded_kinds and r.kwh_per_m2 is not None and not pd.isna(r.kwh_per_m2):
-            if r.kwh_per_m2 < cfg["low_energy_kwh_per_m2"]:
+            if r.kwh_per_m2 < vc.low_energy_kwh_per_m2:
                 items.append({"signal": "low_energy", "value": f"{r.kwh_per_m2:g} kWh/m2", "weight": w["low_energy"], "source": "energy"})
             else:
                 counter.append({"signal": "normal_energy", "value": f"{r.kwh_per_m2:g} kWh/m2",
                                 "weight": -cw["normal_energy"], "source": "energy"})
         listed = _date(r.listed_since)
-        if listed is not None and (today - listed).days > cfg["listed_long_days"]:
+        if listed is not None and (today - listed).days > vc.listed_long_days:
             items.append({"signal": "listed_long", "value": f"listed since {listed.isoformat()}", "weight": w["listed_long"], "source": "listings"})
         conf[i] = confidence([it["weight"] for it in items], [-c["weight"] for c in counter])
         evid.append(items + counter)
@@ -128,7 +129,7 @@ def address(r) -> str | None:
     return f"{r.openbare_ruimte} {num}".strip() + (f", {tail}" if tail else "")
 
 
-def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
+def building_facts(pand_id: str, g: pd.DataFrame, vc: VacancyConfig) -> dict:
     """A building's figures from its scored units ``g`` (``unit_evidence`` output, optional ``special``).
 
     Vacant units: confidence >= ``min_confidence`` and no special object. Confidence and evidence: the
@@ -140,8 +141,8 @@ def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
     g["area"] = g["oppervlakte"].fillna(0).astype(float)
     special = g["special"] if "special" in g.columns else pd.Series(None, index=g.index, dtype=object)
     ordinary = g[special.isna()]
-    vac = ordinary[ordinary["confidence"] >= cfg["min_confidence"]]
-    special_vac = g[special.notna() & (g["confidence"] >= cfg["min_confidence"])]
+    vac = ordinary[ordinary["confidence"] >= vc.min_confidence]
+    special_vac = g[special.notna() & (g["confidence"] >= vc.min_confidence)]
     basis = vac if len(vac) else ordinary
     vac_area = float(vac["area"].sum())
     conf = float(np.average(basis["confidence"], weights=basis["area"].where(basis["area"] > 0, 1.0))) if len(basis) else 0.0
@@ -161,7 +162,7 @@ def building_facts(pand_id: str, g: pd.DataFrame, cfg: dict) -> dict:
             "ordinary": ordinary}
 
 
-def aggregate_buildings(units: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def aggregate_buildings(units: pd.DataFrame, vc: VacancyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Group scored units by building. Returns (candidates, exclusions) DataFrames.
 
     A building is a candidate when the area of its vacant units (confidence >= min_confidence, no
@@ -173,20 +174,20 @@ def aggregate_buildings(units: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, p
     u["area"] = u["oppervlakte"].fillna(0).astype(float)
     rows, excl = [], []
     for pand_id, g in u.groupby("pand_id", sort=True):
-        if not (g["confidence"] >= cfg["min_confidence"]).any():
+        if not (g["confidence"] >= vc.min_confidence).any():
             continue
         reason = g["excluded"].dropna()
         if not reason.empty:
-            vac_all = g[g["confidence"] >= cfg["min_confidence"]]
+            vac_all = g[g["confidence"] >= vc.min_confidence]
             excl.append({"candidate_key": f"pand:{pand_id}", "kind": "vacant_building", "reason": reason.iloc[0],
                          "details": {"pand_id": pand_id, "vacant_area_m2": float(vac_all["area"].sum())}})
             continue
-        b = building_facts(pand_id, g, cfg)
+        b = building_facts(pand_id, g, vc)
         vac, sv = b.pop("vacant"), b.pop("special_vacant")
         b.pop("ordinary")
-        if b["area_m2"] >= cfg["min_building_area_m2"] and len(vac):
+        if b["area_m2"] >= vc.min_building_area_m2 and len(vac):
             rows.append(b)
-        elif len(sv) and b["area_m2"] + float(sv["area"].sum()) >= cfg["min_building_area_m2"]:
+        elif len(sv) and b["area_m2"] + float(sv["area"].sum()) >= vc.min_building_area_m2:
             excl.append({"candidate_key": f"pand:{pand_id}", "kind": "vacant_building",
                          "reason": exclusion_reason(sv["special"], sv["area"]),
                          "details": {"pand_id": pand_id, "vacant_area_m2": b["area_m2"],
@@ -199,10 +200,10 @@ def aggregate_buildings(units: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, p
 def read_units(conn: sa.Connection, cfg: dict, pand_ids: list[str] | None = None) -> pd.DataFrame:
     """The units of ``sql/vacancy_units.sql`` with their special-object reason (column ``special``):
     the scan of the configured uses in the area, or (``pand_ids``) every unit of those buildings."""
-    vcfg = cfg["vacancy"]
-    sc = SpecialObjects.from_config(vcfg)
+    vc = VacancyConfig.from_config(cfg)
+    sc = vc.special
     units = pd.read_sql(sa.text((SQL_DIR / "vacancy_units.sql").read_text()), conn,
-                        params={"doelen": list(vcfg["gebruiksdoelen"]), "box_max": sc.garage_box_max_m2,
+                        params={"doelen": list(vc.gebruiksdoelen), "box_max": sc.garage_box_max_m2,
                                 "pand_ids": pand_ids, **bbox_params(cfg)})
     units["special"] = classify_units(units, sc)
     return units
@@ -215,10 +216,10 @@ def signal_kinds(conn: sa.Connection) -> set[str]:
 
 def detect_vacant_buildings(conn: sa.Connection, cfg: dict, today: dt.date | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read units and signals from core.*, return building candidates (with footprints) and exclusions."""
-    vcfg = cfg["vacancy"]
+    vc = VacancyConfig.from_config(cfg)
     units = read_units(conn, cfg)
     kinds = signal_kinds(conn)
-    log.info("vacancy: %d candidate units (%s); signals loaded: %s", len(units), ", ".join(vcfg["gebruiksdoelen"]),
+    log.info("vacancy: %d candidate units (%s); signals loaded: %s", len(units), ", ".join(vc.gebruiksdoelen),
              ", ".join(sorted(kinds)) or "none")
     if units["special"].notna().any():
         log.info("vacancy: %d unit(s) are special objects, not counted (%s)", int(units["special"].notna().sum()),
@@ -226,8 +227,8 @@ def detect_vacant_buildings(conn: sa.Connection, cfg: dict, today: dt.date | Non
                            .value_counts().sort_index().items()))
     if units.empty:
         return gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992), pd.DataFrame()
-    scored = unit_evidence(units, vcfg, kinds, today=today)
-    cands, excl = aggregate_buildings(scored, vcfg)
+    scored = unit_evidence(units, vc, kinds, today=today)
+    cands, excl = aggregate_buildings(scored, vc)
     if cands.empty:
         return gpd.GeoDataFrame(columns=["candidate_key"], geometry=[], crs=28992), excl
     foot = gpd.read_postgis(sa.text("SELECT identificatie AS pand_id, geom FROM core.pand WHERE identificatie = ANY(:ids)"),

@@ -17,6 +17,7 @@ from plekzoeker.errors import ConfigError
 from plekzoeker.scoring.detect import run_detect
 from plekzoeker.scoring.special_objects import SpecialObjects, special_reason
 from plekzoeker.scoring.vacancy import aggregate_buildings, read_units, unit_evidence
+from plekzoeker.scoring.vacancy_config import VacancyConfig
 from plekzoeker.settings import load_config
 from plekzoeker.sources.bag import load_bag
 
@@ -93,8 +94,8 @@ def _unit(i, pand_id, uses, area, status=OUT, **kw):
 def test_aggregation_excludes_a_garage_complex_and_keeps_small_offices():
     """44 boxes of 12 m2 out of use (528 m2 >= 500) -> excluded with the reason; 30 office suites of 20 m2
     with one 8 m2 storage unit -> a candidate of 600 m2 (the storage unit not counted)."""
-    cfg = load_config()["vacancy"]
-    sc = SpecialObjects.from_config(cfg)
+    cfg = VacancyConfig.from_config(load_config())
+    sc = cfg.special
     rows = [_unit(i, COMPLEX, [BOX], 12, pand_units=44, pand_box_units=44) for i in range(44)]
     rows += [_unit(100 + i, SUITES, [OFFICE], 20, pand_footprint_m2=300.0, pand_units=31, pand_box_units=1)
              for i in range(30)]

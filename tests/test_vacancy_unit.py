@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from plekzoeker.scoring.vacancy import aggregate_buildings, confidence, unit_evidence
+from plekzoeker.scoring.vacancy_config import VacancyConfig
 from plekzoeker.settings import load_config
 
 TODAY = dt.date(2026, 11, 1)
@@ -29,7 +30,7 @@ def test_confidence_noisy_or_and_counter():
 
 
 def test_evidence_lists_and_absent_data_is_no_evidence():
-    cfg = load_config()["vacancy"]
+    cfg = VacancyConfig.from_config(load_config())
     units = pd.DataFrame([
         unit(1, status="Verblijfsobject buiten gebruik"),
         unit(2, in_register=True, register_since=dt.date(2024, 1, 1), register_file="vacancy.csv"),
@@ -51,7 +52,7 @@ def test_evidence_lists_and_absent_data_is_no_evidence():
 
 
 def test_long_renovation_only_when_long():
-    cfg = load_config()["vacancy"]
+    cfg = VacancyConfig.from_config(load_config())
     units = pd.DataFrame([unit(1, status="Verbouwing verblijfsobject", documentdatum=dt.date(2020, 1, 1)),
                           unit(2, status="Verbouwing verblijfsobject", documentdatum=dt.date(2026, 6, 1))])
     out = unit_evidence(units, cfg, set(), today=TODAY)
@@ -60,7 +61,7 @@ def test_long_renovation_only_when_long():
 
 
 def test_building_aggregation_threshold_and_demolition():
-    cfg = load_config()["vacancy"]
+    cfg = VacancyConfig.from_config(load_config())
     units = pd.DataFrame([
         unit(1, pand="A" * 16, status="Verblijfsobject buiten gebruik", area=300),
         unit(2, pand="A" * 16, status="Verblijfsobject buiten gebruik", area=250),
