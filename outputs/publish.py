@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from plekzoeker.db.ledger import read_coverage
 from plekzoeker.errors import PublishError
 from plekzoeker.scoring.coverage import coverage_lines, no_data_categories
+from plekzoeker.scoring.criteria_config import AccessConfig
 from plekzoeker.scoring.ranking import read_profiles
 
 from . import changes as chg
@@ -119,7 +120,7 @@ def evidence_summary(kind: str, evidence: list[dict]) -> str:
 def ranked_frame(conn: sa.Connection, cfg: dict, municipality: str | None = None) -> gpd.GeoDataFrame:
     """The ranked candidates with flat, documented properties (see outputs.geojson.PROPERTY_DOCS)."""
     df = gpd.read_postgis(sa.text(RANKED_SQL), conn, geom_col="geom", params={"gm": municipality})
-    cats = list(cfg["access"]["categories"])
+    cats = list(AccessConfig.from_config(cfg).categories)
     out = pd.DataFrame({
         "rank": df["rank"].astype("Int64"), "rank_municipality": df["rank_municipality"].astype("Int64"),
         "score": df["score"].round(4), "kind": df["kind"], "candidate_key": df["candidate_key"], "label": df["label"],
@@ -231,7 +232,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         (staging / "coverage.md").write_text(coverage_markdown(munis, published_at), encoding="utf-8")
         write_json_atomic(staging / chg.RANKS_FILE, snap)
         scope = municipality or "all municipalities"
-        map_args = (staging, list(cfg["access"]["categories"]), f"plekzoeker — {len(ranked)} candidates to verify",
+        map_args = (staging, list(AccessConfig.from_config(cfg).categories), f"plekzoeker — {len(ranked)} candidates to verify",
                     f"{scope}; published {published_at}; colour = score (green = best); click a place for details",
                     tiles)
         if paged:

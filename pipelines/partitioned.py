@@ -34,6 +34,7 @@ from plekzoeker.db.load import TableSpec, replace_tables
 from plekzoeker.pipelines.dask_runner import DaskSettings
 from plekzoeker.scoring.access import access_table, build_graph
 from plekzoeker.scoring.coverage import poi_coverage
+from plekzoeker.scoring.criteria_config import AccessConfig
 from plekzoeker.scoring.detect import CANDIDATE, EXCLUSION, candidate_frame, detect_area, exclusion_frame, write_detect
 from plekzoeker.scoring.offers import add_offered
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
@@ -278,17 +279,17 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
         pois = pd.read_sql(sa.text(PART_POIS_SQL), conn, params=env)
     ids = nodes["node_id"].to_numpy()
     edges = edges[np.isin(edges["u"].to_numpy(), ids) & np.isin(edges["v"].to_numpy(), ids)].reset_index(drop=True)
-    acfg = cfg["access"]
-    cats = category_specs(acfg)
+    ac = AccessConfig.from_config(cfg)
+    cats = category_specs(ac)
     tables = []
     cov: dict[str, dict] = {}    # per mode, in this part's buffered area (parts overlap: not summed)
-    for mode in acfg["modes"]:
+    for mode in ac.modes:
         if not any_edges or cands.empty:
             break
         graph = build_graph(nodes, edges, mode=mode)
         cov[mode] = {}
-        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=float(acfg["max_snap_m"]),
-                         coverage=cov[mode], snap_to=acfg["snap_to"])
+        t = access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats, max_snap_m=ac.max_snap_m,
+                         coverage=cov[mode], snap_to=ac.snap_to)
         tables.append(t.assign(mode=mode) if "mode" not in t.columns else t)
     access = pd.concat(tables, ignore_index=True)[list(ACCESS.columns)] if tables else \
         pd.DataFrame(columns=list(ACCESS.columns))
@@ -310,7 +311,7 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     does (context, transit and no-data over all candidates), with the parts' access rows merged into its
     swap (duplicates from overlapping areas dropped)."""
     acc_src = [work_table(run_id, p, "access") for p in parts]
-    main_mode = cfg["access"]["modes"][0]
+    main_mode = AccessConfig.from_config(cfg).main_mode
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
         pois = pd.read_sql(sa.text(POIS_SQL), conn)
@@ -323,7 +324,7 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
                 long = long.drop_duplicates(["candidate_key", "category"])
                 dist = long.pivot(index="candidate_key", columns="category", values="dist_m")
     coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois,
-                                           category_specs(cfg["access"])), "modes": {}}
+                                           category_specs(AccessConfig.from_config(cfg))), "modes": {}}
     dupes: dict[str, int] = {}
 
     def merge(cur, staged):

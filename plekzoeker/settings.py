@@ -112,25 +112,15 @@ def validate_config(cfg: dict) -> dict:
         bad("area.polygon", area["polygon"], "must be the path of a GeoJSON polygon file in RD New")
     _validate_fetch(cfg.get("fetch") or {}, bad)
     acc = cfg["access"]
-    for mode in acc["modes"]:
-        if mode not in ("walk", "bike"):
-            bad("access.modes", mode, "must be walk or bike")
-    if acc.get("snap_to") not in ("edge", "node"):
-        bad("access.snap_to", acc.get("snap_to"), "must be edge or node")
-    for name, c in acc["categories"].items():
+    for name, c in (acc.get("categories") or {}).items():
         if not NAME_RE.match(str(name)):
             bad("access.categories", name, "must be lower-case letters, digits and _ (it becomes dist_<name>_m)")
         for k in ("tags", "unless"):
-            if not isinstance(c.get(k) or [], list):
+            if not isinstance((c or {}).get(k) or [], list):
                 bad(f"access.categories.{name}.{k}", c.get(k), "must be a list of key=value OSM tags")
-            for tag in c.get(k) or []:
+            for tag in (c or {}).get(k) or []:
                 if not TAG_RE.match(str(tag)):
                     bad(f"access.categories.{name}.{k}", tag, "must look like key=value (OSM tag)")
-        for k in ("threshold_m", "cap_m"):
-            if not isinstance(c.get(k), (int, float)) or c[k] <= 0:
-                bad(f"access.categories.{name}.{k}", c.get(k), "must be a positive number of metres")
-        if c["cap_m"] < c["threshold_m"]:
-            bad(f"access.categories.{name}.cap_m", c["cap_m"], "must be at least threshold_m")
     for name, w in cfg["score"]["weights"].items():
         if not NAME_RE.match(str(name)):
             bad("score.weights", name, "must be lower-case letters, digits and _")
@@ -167,6 +157,8 @@ TYPED_SECTIONS: dict[str, str] = {
     "ingest": "plekzoeker.db.guards:LoadPolicy",
     "vacancy": "plekzoeker.scoring.vacancy_config:VacancyConfig",
     "plots": "plekzoeker.scoring.plots_config:PlotsConfig",
+    "access": "plekzoeker.scoring.criteria_config:AccessConfig",
+    "score.thresholds": "plekzoeker.scoring.criteria_config:ScoreConfig",
     "facts": "plekzoeker.scoring.facts:FactsConfig",
     "capacity": "plekzoeker.scoring.capacity:CapacityConfig",
     "quick_scan": "plekzoeker.scoring.flags:QuickScanConfig",

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from plekzoeker.scoring.criteria_config import AccessConfig
+
 BBox = tuple[float, float, float, float]
 PARTITION_BY = ("municipality", "tiles")
 _KEY_RE = re.compile(r"[^a-z0-9]+")
@@ -67,9 +69,9 @@ def grow(bbox: BBox, buffer_m: float) -> BBox:
 
 def network_buffer_m(cfg: dict) -> float:
     """The buffer that makes every network distance within its cap exact: max cap_m + 3 × max_snap_m."""
-    acfg = cfg["access"]
-    caps = [float(c["cap_m"]) for c in acfg["categories"].values()] or [0.0]
-    return max(caps) + 3.0 * float(acfg["max_snap_m"])
+    ac = AccessConfig.from_config(cfg)
+    caps = [c.cap_m for c in ac.categories.values()] or [0.0]
+    return max(caps) + 3.0 * ac.max_snap_m
 
 
 def tile_parts(extent: BBox, nx: int, ny: int, buffer_m: float) -> list[Part]:

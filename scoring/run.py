@@ -20,6 +20,7 @@ from plekzoeker.db.load import TableSpec, replace_tables
 from .access import access_table
 from .constraints import vector_context, zonal_stats
 from .coverage import coverage_lines, no_data_categories, poi_coverage
+from .criteria_config import AccessConfig, ScoreConfig
 from .graph import Graph, build_graph
 from .graph_cache import cached_graph
 from .ranking import RANKING_COLUMNS, rank_candidates, save_run_info
@@ -102,16 +103,15 @@ def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None =
             for stat, name in wanted.items():
                 ctx[name] = zs[stat].to_numpy()
     with engine.connect() as conn:
-        vc = vector_context(conn, float(cfg["score"]["context_radius_m"])).set_index("candidate_key")
+        vc = vector_context(conn, ScoreConfig.from_config(cfg).context_radius_m).set_index("candidate_key")
     ctx["dist_residential_m"] = vc["dist_residential_m"].reindex(ctx.index)
     ctx["candidates_nearby"] = vc["candidates_nearby"].reindex(ctx.index)
     return ctx
 
 
-def category_specs(acfg: dict) -> dict[str, dict]:
+def category_specs(ac: AccessConfig) -> dict[str, dict]:
     """The access categories of the config as :func:`access_table` takes them."""
-    return {k: {"threshold_m": float(v["threshold_m"]), "cap_m": float(v["cap_m"])}
-            for k, v in acfg["categories"].items()}
+    return {k: {"threshold_m": c.threshold_m, "cap_m": c.cap_m} for k, c in ac.categories.items()}
 
 
 def score_rows(scores: pd.DataFrame, run_id: int) -> pd.DataFrame:
@@ -134,22 +134,21 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
         has_graph = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM core.network_edge)")).scalar()
     if cands.empty:
         log.warning("score: no candidates to score")
-    acfg = cfg["access"]
-    cats = category_specs(acfg)
+    ac = AccessConfig.from_config(cfg)
+    cats = category_specs(ac)
     tables = []
     coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois, cats), "modes": {}}
     if has_graph and len(cands):
-        for mode, graph in graphs(engine, list(acfg["modes"]), cache_dir).items():
+        for mode, graph in graphs(engine, list(ac.modes), cache_dir).items():
             t0 = time.perf_counter()
             coverage["modes"][mode] = {}
             tables.append(access_table(graph, cands[["candidate_key", "x", "y"]], pois, cats,
-                                       max_snap_m=float(acfg["max_snap_m"]), coverage=coverage["modes"][mode],
-                                       snap_to=acfg["snap_to"]))
+                                       max_snap_m=ac.max_snap_m, coverage=coverage["modes"][mode],
+                                       snap_to=ac.snap_to))
             log.info("score: %s access for %d candidates x %d categories in %.1fs", mode, len(cands), len(cats),
                      time.perf_counter() - t0)
     access = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(ACCESS.columns))
-    main_mode = acfg["modes"][0]
-    dist = (access[access["mode"] == main_mode].pivot(index="candidate_key", columns="category", values="dist_m")
+    dist = (access[access["mode"] == ac.main_mode].pivot(index="candidate_key", columns="category", values="dist_m")
             if len(access) else pd.DataFrame())
     return write_score(engine, cfg, run_id, cands, pois, dist, coverage, access_rows(access), cache_dir=cache_dir)
 
@@ -179,7 +178,7 @@ def write_score(engine: sa.Engine, cfg: dict, run_id: int, cands: gpd.GeoDataFra
     save_run_info(engine, run_id, run_info)
     n_excl = int(scores["excluded_reason"].notna().sum()) if len(scores) else 0
     log.info("score: scored %d candidate(s), %d excluded by hard constraints", len(scores) - n_excl, n_excl)
-    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(cfg["access"]["modes"]), "no_data": no_data,
+    return {"scored": len(scores) - n_excl, "excluded": n_excl, "modes": list(AccessConfig.from_config(cfg).modes), "no_data": no_data,
             "coverage": coverage, "transit": transit_info}
 
 

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .criteria_config import AccessConfig, ScoreConfig
 from .transit_score import transit_criteria
 
 
@@ -67,19 +68,19 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     long_vacancy: :mod:`plekzoeker.scoring.ranking`), NaN where the criterion does not apply.
     Returns candidate_key, criteria, subscores, weights (dicts), score, rank, rank_municipality, excluded_reason.
     """
-    scfg, acfg = cfg["score"], cfg["access"]["categories"]
-    weights_cfg = {k: float(v) for k, v in scfg["weights"].items()}
+    sc, cats = ScoreConfig.from_config(cfg), AccessConfig.from_config(cfg).categories
+    weights_cfg = {k: float(v) for k, v in cfg["score"]["weights"].items()}  # this profile's (scoring/ranking.py)
     df = cands.set_index("candidate_key")
     n = len(df)
     crit: dict[str, np.ndarray] = {}
     sub: dict[str, np.ndarray] = {}
-    for cat, c in acfg.items():
+    for cat, c in cats.items():
         d = dist[cat].reindex(df.index).to_numpy(dtype=float) if cat in dist.columns else np.full(n, np.nan)
         crit[f"dist_{cat}_m"] = d
         sub[cat] = (np.full(n, np.nan) if cat in no_data
-                    else distance_subscore(d, float(c["threshold_m"]), float(c["cap_m"])))
+                    else distance_subscore(d, c.threshold_m, c.cap_m))
     crit["area_m2"] = df["area_m2"].to_numpy(dtype=float)
-    sub["area"] = np.clip(crit["area_m2"] / float(scfg["area_full_m2"]), 0.0, 1.0)
+    sub["area"] = np.clip(crit["area_m2"] / sc.area_full_m2, 0.0, 1.0)
     conf = pd.to_numeric(df["confidence"], errors="coerce").to_numpy(dtype=float)
     crit["vacancy_confidence"] = conf
     sub["vacancy_confidence"] = conf  # NaN for plots: criterion does not apply
@@ -95,14 +96,14 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     if noise is not None:
         nz = pd.to_numeric(noise.reindex(df.index), errors="coerce").to_numpy(dtype=float)
         crit["noise_lden_db"] = nz
-        sub["noise"] = linear_between(nz, float(scfg["noise_good_db"]), float(scfg["noise_bad_db"]))
+        sub["noise"] = linear_between(nz, sc.noise_good_db, sc.noise_bad_db)
     for col in CONTEXT_CRITERIA:
         if col in ctx.columns:
             crit[col] = pd.to_numeric(ctx[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
     transit_criteria(ctx, df.index, cfg, crit, sub)  # transit_<category>_min etc. (scoring/transit_score.py)
     if "dist_residential_m" in crit:
-        sub["residential"] = linear_between(crit["dist_residential_m"], float(scfg["residential_good_m"]),
-                                            float(scfg["residential_bad_m"]))
+        sub["residential"] = linear_between(crit["dist_residential_m"], sc.residential_good_m,
+                                            sc.residential_bad_m)
     for col in (extra.columns if extra is not None else ()):
         sub[col] = pd.to_numeric(extra[col].reindex(df.index), errors="coerce").to_numpy(dtype=float)
     names = [k for k in sub if weights_cfg.get(k, 0.0) > 0]
@@ -111,7 +112,7 @@ def compute_scores(cands: pd.DataFrame, dist: pd.DataFrame, noise: pd.Series | N
     applies = ~np.isnan(S)
     wsum = (applies * W).sum(axis=1)
     score = np.where(wsum > 0, np.nansum(np.where(applies, S * W, 0.0), axis=1) / np.where(wsum > 0, wsum, 1), np.nan)
-    excluded = _exclusions(crit, scfg.get("hard_exclude") or {}, n)
+    excluded = _exclusions(crit, sc.hard_exclude, n)
     score = np.where(pd.isna(excluded), score, np.nan)
     out = pd.DataFrame({"candidate_key": df.index, "score": np.round(score, 4), "excluded_reason": excluded,
                         "municipality": df["municipality"].to_numpy()})
@@ -139,7 +140,7 @@ def _exclusions(crit: dict[str, np.ndarray], hard: dict, n: int) -> np.ndarray:
             continue
         with np.errstate(invalid="ignore"):
             for i in np.flatnonzero(crit[name] > float(limit)):
-                reasons[i].append(text.format(limit))
+                reasons[i].append(text.format(f"{float(limit):g}"))
     return np.array(["; ".join(r) if r else None for r in reasons], dtype=object)
 
 

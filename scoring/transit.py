@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from .criteria_config import AccessConfig
 from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
 from .graph import Graph
 from .timetable import day_calls, pick_date
@@ -175,11 +176,11 @@ def transit_frame(engine: sa.Engine, cfg: dict, cands: pd.DataFrame, pois: pd.Da
     date = tc.date or pick_date(tc.weekday, feed.trips, feed.calendar, feed.calendar_dates)
     cats = list(tc.categories)
     p = pois[pois["category"].isin(cats)].reset_index(drop=True)
-    acfg = cfg["access"]
+    ac = AccessConfig.from_config(cfg)
     legs = walk_legs(walk_graph(), cands[["x", "y"]].to_numpy(float), feed.stops[["x", "y"]].to_numpy(float),
                      p[["x", "y"]].to_numpy(float), max_walk_m=tc.max_walk_m, transfer_max_m=tc.transfer_max_m,
-                     speed_m_s=tc.walk_speed_m_s, max_snap_m=float(acfg["max_snap_m"]),
-                     snap_to=acfg["snap_to"])
+                     speed_m_s=tc.walk_speed_m_s, max_snap_m=ac.max_snap_m,
+                     snap_to=ac.snap_to)
     tt = timetable(feed, date, legs.transfers) if date else None
     t1 = time.perf_counter()
     if tt is None:

@@ -62,7 +62,8 @@ def test_network_buffer_gives_the_distances_of_the_whole_graph():
     nodes, edges = grid_graph(40_000, spacing_m=80.0, seed=3, origin=(0.0, 0.0))
     rng = np.random.default_rng(4)
     cats = {"stop": {"threshold_m": 400.0, "cap_m": 1200.0}, "gp": {"threshold_m": 1500.0, "cap_m": 2500.0}}
-    cfg = {"access": {"categories": cats, "max_snap_m": 100.0}}
+    cfg = {"access": {"modes": ["walk"], "snap_to": "edge", "max_snap_m": 100.0,
+                      "categories": {k: {"tags": [], **v} for k, v in cats.items()}}}
     core = (6500.0, 6500.0, 9500.0, 9500.0)
     cands = pd.DataFrame({"candidate_key": [f"c{i}" for i in range(150)],
                           "x": rng.uniform(core[0], core[2], 150), "y": rng.uniform(core[1], core[3], 150)})

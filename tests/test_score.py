@@ -126,7 +126,7 @@ def test_flood_depth_hard_exclusion_and_combined_reasons():
     ctx2 = ctx.assign(flood_depth_max_m=[0.6, 0.0, 0.0])
     out2 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
     assert out2.loc["a", "excluded_reason"] == "max flood depth above 0.5 m"
-    del cfg["score"]["hard_exclude"]["flood_depth_above_m"]
+    cfg["score"]["hard_exclude"]["flood_depth_above_m"] = None
     out3 = compute_scores(_cands(), _dist(), None, cfg, context=ctx2).set_index("candidate_key")
     assert pd.isna(out3.loc["a", "excluded_reason"])                        # limit not set: no exclusion
 
