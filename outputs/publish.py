@@ -40,13 +40,14 @@ from plekzoeker.scoring.ranking import read_profiles
 
 from . import changes as chg
 from . import outreach
-from .context import context_layers, context_options
+from .context import context_layers
 from .facts_columns import add_fact_columns
 from .geojson import BAG_VIEWER, KIND_FILES, write_geojson_files, write_json_atomic
 from .geopackage import GPKG_NAME, excluded_frame, write_geopackage
-from .html_map import tiles_option, write_map
-from .map_pages import max_candidates, page_name, write_map_pages
+from .html_map import write_map
+from .map_pages import page_name, write_map_pages
 from .municipality_summary import about_lines, coverage_markdown, municipality_report
+from .publish_options import PublishOptions
 from .qgis_project import write_project
 from .qgis_style import graduated_qml
 from .ranking_columns import RANKING_JOIN, layer_columns
@@ -154,15 +155,6 @@ def _swap_symlink(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def rank_move_threshold(cfg: dict) -> int:
-    v = cfg["publish"]["rank_move_threshold"]
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        from plekzoeker.errors import ConfigError
-
-        raise ConfigError(f"config publish.rank_move_threshold: {v!r} must be a whole number >= 0")
-    return v
-
-
 def _gone_info(conn: sa.Connection, keys: list[str]) -> dict[str, dict]:
     if not keys:
         return {}
@@ -192,9 +184,9 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     staging = runs / f".{name}.partial"
     final = runs / name
     published_at = now.isoformat(timespec="seconds")
-    list_opts, threshold, tiles = outreach.list_options(cfg), rank_move_threshold(cfg), tiles_option(cfg)
-    ctx_opts = context_options(cfg)
-    map_max = max_candidates(cfg)
+    po = PublishOptions.from_config(cfg)
+    list_opts, threshold, tiles, ctx_opts, map_max = po.lists, po.rank_move_threshold, po.map_tiles, po.context, \
+        po.map_max_candidates
     previous = chg.read_previous(out_dir)
     known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
@@ -267,7 +259,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         raise
     _swap_symlink(out_dir / f"{now:%Y-%m-%d}", f"runs/{name}")
     _swap_symlink(out_dir / "latest", f"runs/{name}")
-    prune(out_dir, keep_days=int(cfg["publish"]["keep_days"]), today=now.date())
+    prune(out_dir, keep_days=po.keep_days, today=now.date())
     summary["dir"] = str(final)
     log.info("publish: %d ranked candidate(s) written to %s (%d new, %d gone, %d moved since the previous publish)",
              len(ranked), final, len(report["new"]), len(report["gone"]), len(report["moved"]))

@@ -169,8 +169,7 @@ TYPED_SECTIONS: dict[str, str] = {
     "demand": "plekzoeker.outputs.demand:DemandConfig",
     "transit": "plekzoeker.scoring.transit_config:TransitConfig",
     "dask": "plekzoeker.pipelines.dask_runner:DaskSettings",
-    "publish.map_context": "plekzoeker.outputs.context:ContextOptions",
-    "publish.outreach": "plekzoeker.outputs.outreach_lists:ListOptions",
+    "publish": "plekzoeker.outputs.publish_options:PublishOptions",
     "fetch": "plekzoeker.sources.fetch.http:HttpPolicy",
 }
 
