@@ -24,7 +24,7 @@ MAPS = ("facts.zoning.verdicts.", "facts.zoning.status_rank.", "score.weights.",
         "quick_scan.vetoes.", "quick_scan.flags.", "demand", "inputs.", "access.categories.", "plots.exclude_raster.",
         "plots.penalise_osm.", "plots.penalise_bgt.")
 # sections read by key where they are used (validated in settings.validate_config), not by a typed section yet
-UNTYPED = ("area.", "facts.zoning.", "fetch.", "transit.date")
+UNTYPED = ("area.", "fetch.", "transit.date")
 # .get() calls with a default on a key that happens to share a config key's name (not a config read)
 NOT_CONFIG = {("outputs/publish.py", "weight"), ("outputs/outreach.py", "weight"), ("outputs/outreach_words.py", "weight"),
               ("pipelines/flows.py", "ingest"), ("pipelines/flows.py", "area"), ("pipelines/partitioned.py", "access"),
