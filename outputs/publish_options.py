@@ -14,7 +14,6 @@ from plekzoeker.outputs.html_map import tiles_option
 from plekzoeker.outputs.map_pages import max_candidates
 from plekzoeker.outputs.outreach_lists import ListOptions
 
-
 KEYS = ("out_dir", "keep_days", "rank_move_threshold", "outreach_hide", "outreach_mode", "map_tiles", "map_max_candidates",
         "map_context", "map_context_candidates", "map_context_margin_m", "map_context_simplify_m", "map_context_max_bytes")
 

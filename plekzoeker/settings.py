@@ -152,7 +152,9 @@ def validate_config(cfg: dict) -> dict:
 # ``from_config(cfg)`` that reads every key of its section (no default restated: the defaults live in
 # config/default.yaml only; tests/test_config_types.py checks that dropping any key is refused) and
 # raises one ConfigError line naming a bad key. ``load_config`` builds them all, so a wrong value is
-# refused when the config is read, not half-way through a night.
+# refused when the config is read, not half-way through a night. Sections that read files are built
+# where the run starts instead (``demand``: DemandConfig reads inputs.demand, checked by
+# stages.required_inputs before a run; ``area``: the polygon file), so loading a config never reads data.
 TYPED_SECTIONS: dict[str, str] = {
     "ingest": "plekzoeker.db.guards:LoadPolicy",
     "vacancy": "plekzoeker.scoring.vacancy_config:VacancyConfig",
@@ -166,7 +168,6 @@ TYPED_SECTIONS: dict[str, str] = {
     "score.stability": "plekzoeker.scoring.stability:StabilityConfig",
     "owners": "plekzoeker.scoring.profiles:OwnerPriority",
     "long_vacancy": "plekzoeker.scoring.ranking:RankingConfig",
-    "demand": "plekzoeker.outputs.demand:DemandConfig",
     "transit": "plekzoeker.scoring.transit_config:TransitConfig",
     "dask": "plekzoeker.pipelines.dask_runner:DaskSettings",
     "publish": "plekzoeker.outputs.publish_options:PublishOptions",
