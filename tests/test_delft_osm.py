@@ -215,6 +215,7 @@ def test_coverage_names_the_category_of_far_away_pois(delft):
     """The extract's route relations pull hundreds of bus stops from far outside the campus into the
     data; the coverage report says they are stops and how many snapped, per mode."""
     from plekzoeker.scoring.access import access_table, build_graph
+    from plekzoeker.scoring.criteria_config import AccessConfig
     from plekzoeker.scoring.run import category_specs
 
     osm, cfg = delft
@@ -224,7 +225,7 @@ def test_coverage_names_the_category_of_far_away_pois(delft):
     cov = {}
     for mode in ("walk", "bike"):
         cov[mode] = {}
-        access_table(build_graph(osm.nodes, osm.edges, mode=mode), cands, pois, category_specs(cfg["access"]),
+        access_table(build_graph(osm.nodes, osm.edges, mode=mode), cands, pois, category_specs(AccessConfig.from_config(cfg)),
                      max_snap_m=250.0, coverage=cov[mode])
     stop = cov["walk"]["categories"]["stop"]
     n_stops = int((pois.category == "stop").sum())
