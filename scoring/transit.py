@@ -18,8 +18,11 @@ is never 0) when more than half of the departures have none. Without a GTFS inpu
 computed and the score has no transit criteria (not a 0 for everyone).
 
 transfers.txt: ``transfer_type`` 2 between two stops sets that walk to ``min_transfer_time``
-(added when the streets do not give one), 3 removes it; rules within one stop are not modelled (a
-change at the same stop takes no time).
+(added when the streets do not give one), 3 removes it; ``transfer_type`` 2 with ``from_stop_id ==
+to_stop_id`` is the minimum change time at that stop (:func:`change_times`; other stops take
+``transit.min_change_s``, default 0): alighting there, another vehicle can be boarded that much later,
+staying on the same trip needs none (:mod:`plekzoeker.scoring.csa`). Not modelled: type 3 within one
+stop (no change possible there), type 1 (timed transfers), and rules by route or trip.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from numba import njit
 
 from .criteria_config import AccessConfig
 from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
@@ -85,15 +89,33 @@ def footpaths(feed: Feed, walks: Pairs) -> tuple[np.ndarray, np.ndarray, np.ndar
     return fp["f"].to_numpy(np.int64), fp["t"].to_numpy(np.int64), fp["w"].to_numpy(np.int64)
 
 
-def timetable(feed: Feed, date, walks: Pairs) -> Timetable:
-    """The connections of ``date`` (with yesterday's trips past midnight and tomorrow's) and the footpaths."""
+def change_times(feed: Feed, default_s: int = 0) -> np.ndarray:
+    """Minimum change time per stop (int32 seconds): transfers.txt ``transfer_type`` 2 with
+    ``from_stop_id == to_stop_id`` and a ``min_transfer_time`` sets it for that stop (the largest if a
+    stop has several such rows), every other stop gets ``default_s`` (``transit.min_change_s``)."""
+    ch = np.full(len(feed.stops), int(default_s), dtype=np.int32)
+    tr = feed.transfers
+    if len(tr):
+        idx = pd.Series(np.arange(len(feed.stops)), index=feed.stops["stop_id"])
+        same = tr[(tr["from_stop_id"] == tr["to_stop_id"]) & (tr["transfer_type"] == 2) & tr["min_transfer_time"].notna()]
+        s = same["from_stop_id"].map(idx)
+        rule = pd.Series(same["min_transfer_time"].to_numpy(np.int64), index=s.to_numpy()).loc[s.notna().to_numpy()]
+        if len(rule):
+            rule = rule.groupby(level=0).max()
+            ch[rule.index.to_numpy(np.int64)] = rule.to_numpy(np.int32)
+    return ch
+
+
+def timetable(feed: Feed, date, walks: Pairs, min_change_s: int = 0) -> Timetable:
+    """The connections of ``date`` (with yesterday's trips past midnight and tomorrow's), the footpaths
+    and the change time per stop."""
     calls = day_calls(date, feed.stop_times, feed.trips, feed.calendar, feed.calendar_dates)
     sidx = pd.Series(np.arange(len(feed.stops)), index=feed.stops["stop_id"])
     calls = calls.assign(s=calls["stop_id"].map(sidx)).dropna(subset=["s"])
     keys, trip = np.unique(calls["trip_key"].to_numpy(dtype=str), return_inverse=True)
     conns = connections_from_calls(trip, calls["stop_sequence"].to_numpy(np.int64), calls["s"].to_numpy(np.int64),
                                    calls["arrival_s"].to_numpy(np.int64), calls["departure_s"].to_numpy(np.int64))
-    return build_timetable(len(feed.stops), len(keys), conns, footpaths(feed, walks))
+    return build_timetable(len(feed.stops), len(keys), conns, footpaths(feed, walks), change_times(feed, min_change_s))
 
 
 def _group(idx: np.ndarray, n: int) -> np.ndarray:
@@ -101,15 +123,115 @@ def _group(idx: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(idx, np.arange(n + 1))
 
 
+def hilbert_order(xy: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Indices of the points sorted along a Hilbert curve over their bounding box (ties stable).
+
+    Consecutive points along the curve are close together, so a batch of consecutive candidates
+    reaches mostly the same stops and connections (what the scan's per-batch skip test pays off on)."""
+    n = len(xy)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    side = (1 << bits) - 1
+    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    q = np.where(span > 0, (xy - lo) / np.where(span > 0, span, 1) * side, 0).astype(np.int64)
+    x, y = q[:, 0].copy(), q[:, 1].copy()
+    d = np.zeros(n, dtype=np.int64)
+    s = 1 << (bits - 1)
+    while s > 0:                                   # the classic xy -> d loop, vectorised over the points
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        flip = ~ry
+        swap_x = np.where(flip & rx, side - x, x)
+        swap_y = np.where(flip & rx, side - y, y)
+        x, y = np.where(flip, swap_y, swap_x), np.where(flip, swap_x, swap_y)
+        s >>= 1
+    return np.argsort(d, kind="stable")
+
+
+@njit(cache=True)
+def _door_to_door(S, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, poi_cat, n_cats,
+                  max_travel_s, within_s, median, best, within):
+    """Egress walks, walks all the way, and the per-candidate summaries of one scanned batch.
+
+    Query ``c * nd + j`` is candidate ``batch[c]`` leaving at ``dep[j]``; ``pos[candidate]`` its c (-1
+    outside the batch). Per POI: arrival = min(stop arrival + egress walk, departure + direct walk);
+    travel = arrival - departure, none (inf) beyond ``max_travel_s``. Writes ``median``/``best`` (over
+    the departures, of the travel time to the nearest POI of each category) and ``within`` (POIs whose
+    median travel time is at most ``within_s``) for the batch's candidates. A stop no query reached
+    costs one load per egress walk from it."""
+    n_stops, nq = S.shape
+    nb = len(batch)
+    reached = np.zeros(n_stops, dtype=np.bool_)
+    for st in range(n_stops):
+        for q in range(nq):
+            if S[st, q] < INF:
+                reached[st] = True
+                break
+    nearest = np.full((n_cats, nq), np.inf)
+    arr = np.empty(nq)
+    travel = np.empty(nd)
+    for p in range(len(poi_cat)):
+        k = poi_cat[p]
+        if k < 0:
+            continue
+        some = False
+        arr[:] = np.inf
+        for e in range(e_ptr[p], e_ptr[p + 1]):
+            st = e_stop[e]
+            if not reached[st]:
+                continue
+            w = e_w[e]
+            for q in range(nq):
+                v = S[st, q]
+                if v < INF and v + w < arr[q]:
+                    arr[q] = v + w
+                    some = True
+        for e in range(d_ptr[p], d_ptr[p + 1]):
+            c = pos[d_c[e]]
+            if c < 0:
+                continue
+            for j in range(nd):
+                x = dep[j] + d_w[e]
+                if x < arr[c * nd + j]:
+                    arr[c * nd + j] = x
+                    some = True
+        if not some:
+            continue
+        for c in range(nb):
+            for j in range(nd):
+                t = arr[c * nd + j] - dep[j]
+                if t > max_travel_s:
+                    t = np.inf
+                travel[j] = t
+                if t < nearest[k, c * nd + j]:
+                    nearest[k, c * nd + j] = t
+            if np.median(travel) <= within_s:
+                within[batch[c], k] += 1
+    for c in range(nb):
+        for k in range(n_cats):
+            row = nearest[k, c * nd:(c + 1) * nd]
+            median[batch[c], k] = np.median(row)
+            best[batch[c], k] = row.min()
+
+
 def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarray, n_cats: int,
-                 departures: list[int], max_travel_s: int, within_s: int) -> dict[str, np.ndarray]:
+                 departures: list[int], max_travel_s: int, within_s: int, order: np.ndarray | None = None
+                 ) -> dict[str, np.ndarray]:
     """Median and best travel time (s, inf = none) to the nearest POI per (candidate, category), and the
-    count of POIs with a median within ``within_s``. ``poi_cat``: the category index of every POI."""
+    count of POIs with a median within ``within_s``. ``poi_cat``: the category index of every POI.
+
+    Candidates are scanned in batches of consecutive entries of ``order`` (default: as given; the
+    caller passes :func:`hilbert_order` of their positions), all departures of a candidate in one
+    batch and one skip group (:func:`plekzoeker.scoring.csa.earliest_arrival`). The answer does not
+    depend on the order or the batch size (tests/test_transit_kernel.py)."""
     dep = np.asarray(departures, dtype=np.int64)
     nd, n_poi = len(dep), len(poi_cat)
     median = np.full((n_cands, n_cats), np.inf)
     best = np.full((n_cands, n_cats), np.inf)
     within = np.zeros((n_cands, n_cats), dtype=np.int64)
+    if nd == 0 or n_cands == 0:
+        return {"median": median, "best": best, "within": within}
     acc_o = np.argsort(legs.access.src, kind="stable")
     a_src, a_dst, a_w = legs.access.src[acc_o], legs.access.dst[acc_o], legs.access.seconds[acc_o]
     a_ptr = _group(a_src, n_cands)
@@ -119,44 +241,26 @@ def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarra
     dr_o = np.lexsort((legs.direct.src, legs.direct.dst))
     d_c, d_p, d_w = legs.direct.src[dr_o], legs.direct.dst[dr_o], legs.direct.seconds[dr_o]
     d_ptr = _group(d_p, n_poi)
-    n_trips = tt.trips_between(int(dep.min()), int(dep.max()) + max_travel_s + 3600) if nd else 0
-    per = max(1, batch_size(tt.n_stops, n_trips, QUERY_BATCH, LABEL_BUDGET) // max(nd, 1))
-    for c0 in range(0, n_cands, per):
-        c1 = min(n_cands, c0 + per)
-        nb = c1 - c0
+    n_trips = tt.trips_between(int(dep.min()), int(dep.max()) + max_travel_s)
+    per = max(1, batch_size(tt.n_stops, n_trips, QUERY_BATCH, LABEL_BUDGET, tt.has_change_times) // nd)
+    order = np.arange(n_cands) if order is None else np.asarray(order, dtype=np.int64)
+    pos = np.full(n_cands, -1, dtype=np.int64)
+    cat = np.asarray(poi_cat, dtype=np.int64)
+    as_i64 = (np.asarray(x, dtype=np.int64) for x in (e_ptr, e_stop, e_w, d_ptr, d_c, d_w))
+    e_ptr, e_stop, e_w, d_ptr, d_c, d_w = as_i64
+    for b0 in range(0, n_cands, per):
+        batch = order[b0:b0 + per]
+        nb = len(batch)
         init = np.full((tt.n_stops, nb * nd), INF, dtype=np.int32)
-        lo, hi = a_ptr[c0], a_ptr[c1]
-        if hi > lo:
-            cols = (a_src[lo:hi, None] - c0) * nd + np.arange(nd)[None, :]
-            init[a_dst[lo:hi, None], cols] = (dep[None, :] + a_w[lo:hi, None]).astype(np.int32)
-        S = earliest_arrival(tt, init, max_travel_s)
-        t0 = np.tile(dep, nb)
-        travel = np.full((n_poi, nb * nd), np.inf)
-        for p in range(n_poi):
-            arr = np.full(nb * nd, np.inf)
-            e0, e1 = e_ptr[p], e_ptr[p + 1]
-            if e1 > e0:
-                via = S[e_stop[e0:e1]].astype(np.int64) + e_w[e0:e1, None]
-                m = via.min(axis=0)
-                arr = np.where(m < INF, m, np.inf).astype(float)
-            d0, d1 = d_ptr[p], d_ptr[p + 1]
-            sel = (d_c[d0:d1] >= c0) & (d_c[d0:d1] < c1)
-            for c, w in zip(d_c[d0:d1][sel], d_w[d0:d1][sel]):
-                cols = slice((c - c0) * nd, (c - c0 + 1) * nd)
-                arr[cols] = np.minimum(arr[cols], dep + w)
-            t = arr - t0
-            t[t > max_travel_s] = np.inf
-            travel[p] = t
-        per_poi = travel.reshape(n_poi, nb, nd)
-        poi_median = np.median(per_poi, axis=2) if n_poi else np.empty((0, nb))
-        for k in range(n_cats):
-            mine = poi_cat == k
-            if not mine.any():
-                continue
-            nearest = per_poi[mine].min(axis=0)                 # (nb, nd)
-            median[c0:c1, k] = np.median(nearest, axis=1)
-            best[c0:c1, k] = nearest.min(axis=1)
-            within[c0:c1, k] = (poi_median[mine] <= within_s).sum(axis=0)
+        for c, cand in enumerate(batch):
+            lo, hi = a_ptr[cand], a_ptr[cand + 1]
+            if hi > lo:
+                init[a_dst[lo:hi, None], c * nd + np.arange(nd)[None, :]] = (dep[None, :] + a_w[lo:hi, None]).astype(np.int32)
+        S = earliest_arrival(tt, init, max_travel_s, group=nd)
+        pos[batch] = np.arange(nb)
+        _door_to_door(S, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, cat, n_cats,
+                      float(max_travel_s), float(within_s), median, best, within)
+        pos[batch] = -1
     return {"median": median, "best": best, "within": within}
 
 
@@ -181,14 +285,15 @@ def transit_frame(engine: sa.Engine, cfg: dict, cands: pd.DataFrame, pois: pd.Da
                      p[["x", "y"]].to_numpy(float), max_walk_m=tc.max_walk_m, transfer_max_m=tc.transfer_max_m,
                      speed_m_s=tc.walk_speed_m_s, max_snap_m=ac.max_snap_m,
                      snap_to=ac.snap_to)
-    tt = timetable(feed, date, legs.transfers) if date else None
+    tt = timetable(feed, date, legs.transfers, tc.min_change_s) if date else None
     t1 = time.perf_counter()
     if tt is None:
         res = {"median": np.full((len(cands), len(cats)), np.inf), "best": np.full((len(cands), len(cats)), np.inf),
                "within": np.zeros((len(cands), len(cats)), dtype=np.int64)}
     else:
         res = travel_times(tt, legs, len(cands), p["category"].map({c: i for i, c in enumerate(cats)}).to_numpy(),
-                           len(cats), tc.departures, tc.max_travel_s, tc.count_within_s)
+                           len(cats), tc.departures, tc.max_travel_s, tc.count_within_s,
+                           order=hilbert_order(cands[["x", "y"]].to_numpy(float)))
     out = pd.DataFrame(index=index)
     for k, cat in enumerate(cats):
         out[f"transit_{cat}_min"] = np.where(np.isfinite(res["median"][:, k]), res["median"][:, k] / 60, np.nan)
