@@ -153,34 +153,119 @@ def _local_trips(trip: np.ndarray, lo: int, hi: int, n_trips: int) -> tuple[np.n
     return out, n
 
 
+@dataclass
+class Targets:
+    """What the caller will read from the arrivals, so a query can stop early (target pruning).
+
+    Per stop the shortest walk to a destination of each category (CSR ``ptr``/``cat``/``walk``);
+    ``best`` (n_cats, n_queries) the arrival at the nearest destination of each category known before
+    the scan (a walk all the way; 0 for a category the caller does not need); ``floor`` and ``end``
+    per query (absolute seconds). Query q then uses connections departing by
+    ``min(end[q], max(floor[q], max_k best[k, q]))`` as ``best`` improves during the scan. Every
+    arrival at a stop up to that final bound is exact (a journey arriving by then uses only connections
+    departing by then), and so is ``best``; later arrivals are those of some journey (not
+    necessarily the earliest). :mod:`plekzoeker.scoring.transit` sets ``end`` = departure + max travel
+    time and ``floor`` = departure + the count threshold (twice it for an even number of departures,
+    where a median averages two values), which keeps every figure it reports exact."""
+
+    ptr: np.ndarray          # int64 (n_stops + 1,)
+    cat: np.ndarray          # int32
+    walk: np.ndarray         # int32 seconds
+    best: np.ndarray         # int32 (n_cats, n_queries), updated in place
+    floor: np.ndarray        # int32 (n_queries,)
+    end: np.ndarray          # int32 (n_queries,)
+    reached: np.ndarray | None = None   # set by earliest_arrival: bool (n_stops,), some query is there
+
+
+@njit(cache=True, inline="always")
+def _arrive(st, q, t, tg_ptr, tg_cat, tg_w, best, floor, end):
+    """Query q is at stop st at t: the destinations walkable from there may be nearer, the query may end earlier."""
+    changed = False
+    for j in range(tg_ptr[st], tg_ptr[st + 1]):
+        v = t + tg_w[j]
+        k = tg_cat[j]
+        if v < best[k, q]:
+            best[k, q] = v
+            changed = True
+    if changed:
+        m = floor[q]
+        for k in range(best.shape[0]):
+            if best[k, q] > m:
+                m = best[k, q]
+        if m < end[q]:
+            end[q] = m
+
+
+@njit(cache=True)
+def _prepare(S, R, rows, group, tg_ptr, tg_cat, tg_w, best, floor, end, start, g_ready, b_ready, mono):
+    """One pass over the initial labels: each query's start, the per-group and per-batch minimum of
+    ``R`` per stop, which groups are monotone, and the destinations walkable from the access stops.
+
+    ``rows``: the stops where some initial label is finite (the others are all INF and not read).
+    A group is monotone when its columns' initial labels never decrease from one column to the next
+    (one origin's departures in time order): then among its unfinished queries those that can use a
+    connection come first (each dominates the next: a later departure's journey is open to an earlier
+    one that has seen the same connections), so the scan stops at the first that cannot board."""
+    n_stops, nq = S.shape
+    ng = g_ready.shape[1]
+    for q in range(nq):
+        start[q] = INF
+    for g in range(ng):
+        mono[g] = True
+    for s in range(n_stops):
+        b_ready[s] = INF
+        for g in range(ng):
+            g_ready[s, g] = INF
+    for s in rows:                        # the stops with some finite initial label (the others are all INF)
+        b = INF
+        for g in range(ng):
+            q0, q1 = g * group, min(nq, (g + 1) * group)
+            m = INF
+            prev = -1
+            for q in range(q0, q1):
+                r = R[s, q]
+                if r < m:
+                    m = r
+                if r < prev:
+                    mono[g] = False
+                prev = r
+                v = S[s, q]
+                if v < INF:
+                    if v < start[q]:
+                        start[q] = v
+                    _arrive(s, q, v, tg_ptr, tg_cat, tg_w, best, floor, end)
+            g_ready[s, g] = m
+            if m < b:
+                b = m
+        b_ready[s] = b
+
+
 @njit(cache=True)
 def _scan(dep_stop, arr_stop, dep_t, arr_t, local_trip, lo, hi, n_local, fp_ptr, fp_to, fp_w, change,
-          S, R, V, end, group):
+          S, R, V, T, end, group, tg_ptr, tg_cat, tg_w, best, floor, g_ready, b_ready, mono):
     """The scan over connections ``lo:hi`` for all queries (columns of S/R/V) at once; see the module docstring.
 
-    ``end[q]``: the last departure query q may use. Queries are in groups of ``group`` consecutive
-    columns; ``g_ready[s, g]`` (min over the group's queries of R) and ``g_on[trip, g]`` (some query of
-    the group is on the trip) let a group that cannot use a connection be skipped in O(1), and their
-    minimum/any over the groups (``b_ready``, ``b_on``) let the whole batch skip it."""
+    ``end[q]``: the last departure query q may use (lowered during the scan by the targets, if any).
+    Queries are in groups of ``group`` consecutive columns; ``g_ready[s, g]`` (min over the group's
+    queries of R) and ``g_on[trip, g]`` (some query of the group is on the trip) let a group that
+    cannot use a connection be skipped in O(1), and their minimum/any over the groups (``b_ready``,
+    left as "INF where no query got") let the whole batch skip it. A query past its end stays past it
+    (departures grow, ends shrink), so each group keeps a pointer past its leading finished queries.
+    ``V`` and ``T`` are scratch that is never cleared as a whole: a group's part of the row of ``T``
+    for a trip is cleared when the group first boards the trip (``g_on``), that of ``V`` for a stop
+    when the group first arrives there by vehicle (``v_ok``); so a scan touches only what it uses."""
     n_stops, nq = S.shape
-    ng = (nq + group - 1) // group
-    T = np.zeros((n_local, nq), dtype=np.bool_)
+    ng = g_ready.shape[1]
     g_on = np.zeros((n_local, ng), dtype=np.bool_)
     b_on = np.zeros(n_local, dtype=np.bool_)
-    g_ready = np.full((n_stops, ng), INF, dtype=np.int32)
-    g_end = np.full(ng, -1, dtype=np.int32)
-    for s in range(n_stops):
-        for q in range(nq):
-            if R[s, q] < g_ready[s, q // group]:
-                g_ready[s, q // group] = R[s, q]
-    for q in range(nq):
-        if end[q] > g_end[q // group]:
-            g_end[q // group] = end[q]
-    b_ready = np.full(n_stops, INF, dtype=np.int32)
-    for s in range(n_stops):
-        for g in range(ng):
-            if g_ready[s, g] < b_ready[s]:
-                b_ready[s] = g_ready[s, g]
+    v_ok = np.zeros((n_stops, ng), dtype=np.bool_)
+    g_end = np.full(ng, -1, dtype=np.int32)      # an upper bound of the group's ends (-1: all finished)
+    g_lo = np.empty(ng, dtype=np.int64)
+    for g in range(ng):
+        g_lo[g] = g * group
+        for q in range(g * group, min(nq, (g + 1) * group)):
+            if end[q] > g_end[g]:
+                g_end[g] = end[q]
     for i in range(lo, hi):
         k = local_trip[i - lo]
         s = dep_stop[i]
@@ -192,30 +277,50 @@ def _scan(dep_stop, arr_stop, dep_t, arr_t, local_trip, lo, hi, n_local, fp_ptr,
         ta = t + change[a]
         f0, f1 = fp_ptr[a], fp_ptr[a + 1]
         for g in range(ng):
-            if d > g_end[g] or (not g_on[k, g] and g_ready[s, g] > d):
+            on_trip = g_on[k, g]
+            if d > g_end[g] or (not on_trip and g_ready[s, g] > d):
+                continue
+            q0, q_hi = g * group, min(nq, (g + 1) * group)
+            while g_lo[g] < q_hi and end[g_lo[g]] < d:
+                g_lo[g] += 1
+            if g_lo[g] == q_hi:
+                g_end[g] = -1
                 continue
             used = False
             walked = False
-            for q in range(g * group, min(nq, (g + 1) * group)):
+            for q in range(g_lo[g], q_hi):
                 if d > end[q]:
                     continue
-                if T[k, q] or R[s, q] <= d:
-                    T[k, q] = True
+                if not ((on_trip and T[k, q]) or R[s, q] <= d):
+                    if mono[g]:
+                        break             # the later departures cannot board either
+                    continue
+                if not used:
                     used = True
-                    if t < S[a, q]:
-                        S[a, q] = t
-                    if ta < R[a, q]:
-                        R[a, q] = ta
-                    if t < V[a, q]:
-                        V[a, q] = t
-                        walked = True
-                        for j in range(f0, f1):
-                            b = fp_to[j]
-                            w = t + fp_w[j]
-                            if w < S[b, q]:
-                                S[b, q] = w
-                            if w < R[b, q]:
-                                R[b, q] = w
+                    if not on_trip:
+                        for x in range(q0, q_hi):
+                            T[k, x] = False
+                    if not v_ok[a, g]:
+                        v_ok[a, g] = True
+                        for x in range(q0, q_hi):
+                            V[a, x] = INF
+                T[k, q] = True
+                if ta < R[a, q]:
+                    R[a, q] = ta
+                if t < S[a, q]:
+                    S[a, q] = t
+                    _arrive(a, q, t, tg_ptr, tg_cat, tg_w, best, floor, end)
+                if t < V[a, q]:
+                    V[a, q] = t
+                    walked = True
+                    for j in range(f0, f1):
+                        b = fp_to[j]
+                        w = t + fp_w[j]
+                        if w < R[b, q]:
+                            R[b, q] = w
+                        if w < S[b, q]:
+                            S[b, q] = w
+                            _arrive(b, q, w, tg_ptr, tg_cat, tg_w, best, floor, end)
             if used:
                 g_on[k, g] = True
                 b_on[k] = True
@@ -233,31 +338,87 @@ def _scan(dep_stop, arr_stop, dep_t, arr_t, local_trip, lo, hi, n_local, fp_ptr,
                             b_ready[b] = w
 
 
-def earliest_arrival(tt: Timetable, initial: np.ndarray, horizon_s: int, group: int | None = None) -> np.ndarray:
+class Scratch:
+    """Label buffers kept between scans of one run (fresh memory for every batch costs page faults)."""
+
+    def __init__(self) -> None:
+        self._buf: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int], dtype) -> np.ndarray:
+        n = shape[0] * shape[1]
+        buf = self._buf.get(name)
+        if buf is None or buf.dtype != np.dtype(dtype) or buf.size < n:
+            buf = self._buf[name] = np.empty(n, dtype=dtype)
+        return buf[:n].reshape(shape)
+
+
+def earliest_arrival(tt: Timetable, initial: np.ndarray, horizon_s: int, group: int | None = None,
+                     targets: Targets | None = None, *, in_place: bool = False, scratch: Scratch | None = None,
+                     rows: np.ndarray | None = None) -> np.ndarray:
     """Earliest arrival at every stop for every query.
 
     ``initial``: (n_stops, n_queries) int32, each query's arrival at each stop by its access walk
     (``t0 + walk``; :data:`INF` where it cannot walk there). ``horizon_s``: query q uses connections
     departing by its earliest access arrival + horizon (module docstring). ``group``: queries per
     skip group (consecutive columns, e.g. the departures of one origin; default: all of them).
-    Returns ``S`` (n_stops, n_queries), INF where not reached; ``initial`` is not changed."""
-    S = np.array(initial, dtype=np.int32, copy=True, order="C")
+    ``targets``: stop each query early (:class:`Targets`; then ``targets.end`` replaces the horizon,
+    and ``targets.reached`` is set: the stops some query reached). Returns ``S`` (n_stops, n_queries),
+    INF where not reached; ``initial`` is not changed unless ``in_place`` (then it is ``S``, and must
+    be a C-contiguous int32 array). ``scratch``: buffers to reuse between calls. ``rows``: the stops
+    where some initial label is finite, if the caller knows (a superset will do; default: looked up)."""
+    if in_place:
+        if initial.dtype != np.int32 or not initial.flags.c_contiguous:
+            raise ValueError("earliest_arrival(in_place=True): initial must be C-contiguous int32")
+        S = initial
+    else:
+        S = np.array(initial, dtype=np.int32, copy=True, order="C")
     nq = S.shape[1]
     if nq == 0 or tt.n_connections == 0:
+        if targets is not None:
+            targets.reached = (S < INF).any(axis=1)
         return S
-    start = S.min(axis=0)
+    group = max(1, min(nq, int(group or nq)))
+    ng = -(-nq // group)
+    change = tt.change_s if tt.change_s is not None else np.zeros(tt.n_stops, dtype=np.int32)
+    scratch = scratch or Scratch()
+    if tt.has_change_times:       # ready to board: the same array as S when no stop has a change time
+        R = scratch.get("R", S.shape, np.int32)
+        np.copyto(R, S)
+    else:
+        R = S
+    if targets is None:
+        z = np.zeros(0, dtype=np.int32)
+        end = np.zeros(nq, dtype=np.int32)
+        tg = (np.zeros(tt.n_stops + 1, dtype=np.int64), z, z, np.zeros((0, nq), dtype=np.int32), np.zeros(nq, dtype=np.int32))
+    else:
+        if targets.best.dtype != np.int32 or targets.best.shape[1] != nq:
+            raise ValueError("targets.best: int32 (n_cats, n_queries)")
+        end = np.asarray(targets.end, dtype=np.int32).copy()
+        tg = (targets.ptr.astype(np.int64), targets.cat.astype(np.int32), targets.walk.astype(np.int32), targets.best,
+              np.asarray(targets.floor, dtype=np.int32))
+    start = np.empty(nq, dtype=np.int32)
+    g_ready = np.empty((tt.n_stops, ng), dtype=np.int32)
+    b_ready = np.empty(tt.n_stops, dtype=np.int32)
+    mono = np.empty(ng, dtype=np.bool_)
+    rows = np.flatnonzero((S < INF).any(axis=1)) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    _prepare(S, R, rows, group, *tg, end, start, g_ready, b_ready, mono)
     live = start < INF
+    if targets is not None:
+        targets.reached = b_ready < INF       # updated below if the scan runs
     if not live.any():
         return S
-    end = np.where(live, start.astype(np.int64) + horizon_s, -1).clip(-1, INF).astype(np.int32)
+    if targets is None:
+        end = (start.astype(np.int64) + horizon_s).clip(None, INF).astype(np.int32)
+    end[~live] = -1
     lo = int(np.searchsorted(tt.dep_t, int(start[live].min()), "left"))
     hi = int(np.searchsorted(tt.dep_t, int(end.max()), "right"))
     if hi <= lo:
         return S
     local, n_local = _local_trips(tt.trip, lo, hi, tt.n_trips)
-    change = tt.change_s if tt.change_s is not None else np.zeros(tt.n_stops, dtype=np.int32)
-    R = S.copy() if tt.has_change_times else S          # ready to board: the same array when no stop has a change time
-    V = np.full_like(S, INF)
+    V = scratch.get("V", S.shape, np.int32)
+    T = scratch.get("T", (n_local, nq), np.bool_)
     _scan(tt.dep_stop, tt.arr_stop, tt.dep_t, tt.arr_t, local, lo, hi, n_local, tt.fp_ptr, tt.fp_to, tt.fp_w,
-          change, S, R, V, end, max(1, int(group or nq)))
+          change, S, R, V, T, end, group, *tg, g_ready, b_ready, mono)
+    if targets is not None:
+        targets.reached = b_ready < INF
     return S

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from numba import njit
 
 from .criteria_config import AccessConfig
-from .csa import INF, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
+from .csa import INF, Scratch, Targets, Timetable, batch_size, build_timetable, connections_from_calls, earliest_arrival
 from .graph import Graph
 from .timetable import day_calls, pick_date
 from .transit_config import TransitConfig
@@ -150,7 +150,31 @@ def hilbert_order(xy: np.ndarray, bits: int = 16) -> np.ndarray:
 
 
 @njit(cache=True)
-def _door_to_door(S, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, poi_cat, n_cats,
+def _median_at_most(x, lim):
+    """``np.median(x) <= lim`` in one pass (no sort): with n values, an odd n's median is at most lim
+    when at least (n + 1) / 2 are; an even n's (the mean of the n/2-th and n/2+1-th smallest) when at
+    least n/2 + 1 are, or exactly n/2 are and the largest of them plus the smallest of the rest is at
+    most 2 lim."""
+    n = len(x)
+    below = 0
+    hi_below = -np.inf
+    lo_above = np.inf
+    for v in x:
+        if v <= lim:
+            below += 1
+            if v > hi_below:
+                hi_below = v
+        elif v < lo_above:
+            lo_above = v
+    if n % 2:
+        return below >= (n + 1) // 2
+    if below >= n // 2 + 1:
+        return True
+    return below == n // 2 and (hi_below + lo_above) / 2 <= lim
+
+
+@njit(cache=True)
+def _door_to_door(S, reached, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, poi_cat, n_cats,
                   max_travel_s, within_s, median, best, within):
     """Egress walks, walks all the way, and the per-candidate summaries of one scanned batch.
 
@@ -159,54 +183,47 @@ def _door_to_door(S, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, p
     travel = arrival - departure, none (inf) beyond ``max_travel_s``. Writes ``median``/``best`` (over
     the departures, of the travel time to the nearest POI of each category) and ``within`` (POIs whose
     median travel time is at most ``within_s``) for the batch's candidates. A stop no query reached
-    costs one load per egress walk from it."""
+    (``reached``, from the scan) costs one load per egress walk from it."""
     n_stops, nq = S.shape
     nb = len(batch)
-    reached = np.zeros(n_stops, dtype=np.bool_)
-    for st in range(n_stops):
-        for q in range(nq):
-            if S[st, q] < INF:
-                reached[st] = True
-                break
     nearest = np.full((n_cats, nq), np.inf)
-    arr = np.empty(nq)
+    arr = np.empty(nq, dtype=np.int64)
     travel = np.empty(nd)
     for p in range(len(poi_cat)):
         k = poi_cat[p]
         if k < 0:
             continue
-        some = False
-        arr[:] = np.inf
+        arr[:] = INF
         for e in range(e_ptr[p], e_ptr[p + 1]):
             st = e_stop[e]
             if not reached[st]:
                 continue
             w = e_w[e]
-            for q in range(nq):
-                v = S[st, q]
-                if v < INF and v + w < arr[q]:
-                    arr[q] = v + w
-                    some = True
+            for q in range(nq):           # branch-free min: INF + a walk stays >= INF ("none")
+                arr[q] = min(arr[q], S[st, q] + w)
         for e in range(d_ptr[p], d_ptr[p + 1]):
             c = pos[d_c[e]]
             if c < 0:
                 continue
             for j in range(nd):
-                x = dep[j] + d_w[e]
-                if x < arr[c * nd + j]:
-                    arr[c * nd + j] = x
-                    some = True
+                arr[c * nd + j] = min(arr[c * nd + j], dep[j] + d_w[e])
+        some = False
+        for q in range(nq):
+            if arr[q] < INF:
+                some = True
+                break
         if not some:
             continue
         for c in range(nb):
             for j in range(nd):
-                t = arr[c * nd + j] - dep[j]
+                v = arr[c * nd + j]
+                t = float(v - dep[j]) if v < INF else np.inf
                 if t > max_travel_s:
                     t = np.inf
                 travel[j] = t
                 if t < nearest[k, c * nd + j]:
                     nearest[k, c * nd + j] = t
-            if np.median(travel) <= within_s:
+            if _median_at_most(travel, within_s):
                 within[batch[c], k] += 1
     for c in range(nb):
         for k in range(n_cats):
@@ -232,6 +249,10 @@ def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarra
     within = np.zeros((n_cands, n_cats), dtype=np.int64)
     if nd == 0 or n_cands == 0:
         return {"median": median, "best": best, "within": within}
+    for name, p, n_src, n_dst in (("access", legs.access, n_cands, tt.n_stops), ("egress", legs.egress, tt.n_stops, n_poi),
+                                  ("direct", legs.direct, n_cands, n_poi)):
+        if len(p.src) and (p.src.min() < 0 or p.src.max() >= n_src or p.dst.min() < 0 or p.dst.max() >= n_dst):
+            raise ValueError(f"travel_times: {name} walk indices out of range")   # the compiled loops do not check
     acc_o = np.argsort(legs.access.src, kind="stable")
     a_src, a_dst, a_w = legs.access.src[acc_o], legs.access.dst[acc_o], legs.access.seconds[acc_o]
     a_ptr = _group(a_src, n_cands)
@@ -248,17 +269,46 @@ def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarra
     cat = np.asarray(poi_cat, dtype=np.int64)
     as_i64 = (np.asarray(x, dtype=np.int64) for x in (e_ptr, e_stop, e_w, d_ptr, d_c, d_w))
     e_ptr, e_stop, e_w, d_ptr, d_c, d_w = as_i64
+    # targets (csa.Targets): per stop the shortest egress walk to each category; a category without
+    # egress walks cannot get nearer during the scan and does not hold queries back (0)
+    t_stop, t_cat, t_w = (np.asarray(x, dtype=np.int64) for x in (e_stop, cat[e_poi] if len(e_poi) else e_poi, e_w))
+    if len(t_stop):
+        key = np.unique(t_stop * n_cats + t_cat)
+        wmin = np.full(len(key), np.iinfo(np.int64).max)
+        np.minimum.at(wmin, np.searchsorted(key, t_stop * n_cats + t_cat), t_w)
+        t_stop, t_cat, t_w = key // n_cats, key % n_cats, wmin
+    t_ptr = _group(t_stop, tt.n_stops)
+    targetable = np.zeros(n_cats, dtype=bool)
+    targetable[t_cat] = True
+    floor = dep + within_s * (1 if nd % 2 else 2)       # an even count's median averages two values
+    scratch = Scratch()
+    shape, touched = None, None
     for b0 in range(0, n_cands, per):
         batch = order[b0:b0 + per]
         nb = len(batch)
-        init = np.full((tt.n_stops, nb * nd), INF, dtype=np.int32)
+        init = scratch.get("S", (tt.n_stops, nb * nd), np.int32)
+        if init.shape == shape:
+            init[touched] = INF                        # only the rows the last batch reached
+        else:
+            init.fill(INF)
+        best0 = np.where(targetable[:, None], INF, 0).repeat(nb * nd, axis=1).astype(np.int32)
         for c, cand in enumerate(batch):
             lo, hi = a_ptr[cand], a_ptr[cand + 1]
             if hi > lo:
                 init[a_dst[lo:hi, None], c * nd + np.arange(nd)[None, :]] = (dep[None, :] + a_w[lo:hi, None]).astype(np.int32)
-        S = earliest_arrival(tt, init, max_travel_s, group=nd)
         pos[batch] = np.arange(nb)
-        _door_to_door(S, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, cat, n_cats,
+        dsel = np.flatnonzero(pos[d_c] >= 0)           # walks all the way from the batch's candidates
+        for p, c, w in zip(np.repeat(np.arange(n_poi), np.diff(d_ptr))[dsel], pos[d_c[dsel]], d_w[dsel]):
+            k = cat[p]
+            if targetable[k]:
+                cols = slice(c * nd, (c + 1) * nd)
+                best0[k, cols] = np.minimum(best0[k, cols], dep + w)
+        tg = Targets(ptr=t_ptr, cat=t_cat, walk=t_w, best=best0, floor=np.tile(floor, nb).astype(np.int32),
+                     end=np.tile(dep + max_travel_s, nb).astype(np.int32))
+        rows = a_dst[np.concatenate([np.arange(a_ptr[c], a_ptr[c + 1]) for c in batch])] if nb else a_dst[:0]
+        S = earliest_arrival(tt, init, max_travel_s, group=nd, targets=tg, in_place=True, scratch=scratch, rows=rows)
+        shape, touched = S.shape, tg.reached
+        _door_to_door(S, tg.reached, batch, nd, dep, e_ptr, e_stop, e_w, d_ptr, d_c, d_w, pos, cat, n_cats,
                       float(max_travel_s), float(within_s), median, best, within)
         pos[batch] = -1
     return {"median": median, "best": best, "within": within}

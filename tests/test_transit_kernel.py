@@ -211,3 +211,15 @@ def test_travel_times_equal_the_numpy_door_to_door(seed):
     got = travel_times(tt, legs, n_cands, cat, 4, deps, 2700, 1500, order=rng.permutation(n_cands))
     for k in want:
         assert np.array_equal(got[k], want[k]), k
+
+
+def test_median_at_most_is_np_median():
+    from plekzoeker.scoring.transit import _median_at_most
+
+    rng = np.random.default_rng(4)
+    for _ in range(3000):
+        n = int(rng.integers(1, 9))
+        x = rng.integers(0, 10, n).astype(float) * 100
+        x[rng.random(n) < 0.3] = np.inf
+        lim = float(rng.integers(0, 10) * 100 + rng.choice([0, 50]))
+        assert _median_at_most(x, lim) == (np.median(x) <= lim), (x, lim)
