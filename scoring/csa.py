@@ -305,22 +305,22 @@ def _scan(dep_stop, arr_stop, dep_t, arr_t, local_trip, lo, hi, n_local, fp_ptr,
                         for x in range(q0, q_hi):
                             V[a, x] = INF
                 T[k, q] = True
-                if ta < R[a, q]:
-                    R[a, q] = ta
-                if t < S[a, q]:
+                if t < S[a, q]:           # S before R: R may be S itself (then the R test is false)
                     S[a, q] = t
                     _arrive(a, q, t, tg_ptr, tg_cat, tg_w, best, floor, end)
+                if ta < R[a, q]:
+                    R[a, q] = ta
                 if t < V[a, q]:
                     V[a, q] = t
                     walked = True
                     for j in range(f0, f1):
                         b = fp_to[j]
                         w = t + fp_w[j]
-                        if w < R[b, q]:
-                            R[b, q] = w
                         if w < S[b, q]:
                             S[b, q] = w
                             _arrive(b, q, w, tg_ptr, tg_cat, tg_w, best, floor, end)
+                        if w < R[b, q]:
+                            R[b, q] = w
             if used:
                 g_on[k, g] = True
                 b_on[k] = True

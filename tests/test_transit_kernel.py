@@ -192,8 +192,10 @@ def numpy_door_to_door(tt, legs, n_cands, poi_cat, n_cats, deps, max_travel_s, w
     return out
 
 
+@pytest.mark.parametrize("within_s", [300, 900, 1500])
 @pytest.mark.parametrize("seed", range(6))
-def test_travel_times_equal_the_numpy_door_to_door(seed):
+def test_travel_times_equal_the_numpy_door_to_door(seed, within_s):
+    """Also checks the target pruning: with a short count threshold most queries end early."""
     rng = np.random.default_rng(100 + seed)
     n_stops, n_cands, n_poi = 15, 6, 7
     tt = random_timetable(rng, n_stops, 25, with_change=seed % 2 == 0)
@@ -207,8 +209,8 @@ def test_travel_times_equal_the_numpy_door_to_door(seed):
                     egress=pairs(n_stops, n_poi, 20, 600), direct=pairs(n_cands, n_poi, 4, 2400))
     cat = rng.integers(0, 4, n_poi)                      # some category may have no POI
     deps = list(range(7 * 3600, 7 * 3600 + 2400 + seed % 2, 240))     # 10 or 11: even and odd departure counts
-    want = numpy_door_to_door(tt, legs, n_cands, cat, 4, deps, 2700, 1500)
-    got = travel_times(tt, legs, n_cands, cat, 4, deps, 2700, 1500, order=rng.permutation(n_cands))
+    want = numpy_door_to_door(tt, legs, n_cands, cat, 4, deps, 2700, within_s)
+    got = travel_times(tt, legs, n_cands, cat, 4, deps, 2700, within_s, order=rng.permutation(n_cands))
     for k in want:
         assert np.array_equal(got[k], want[k]), k
 
@@ -223,3 +225,33 @@ def test_median_at_most_is_np_median():
         x[rng.random(n) < 0.3] = np.inf
         lim = float(rng.integers(0, 10) * 100 + rng.choice([0, 50]))
         assert _median_at_most(x, lim) == (np.median(x) <= lim), (x, lim)
+
+
+def test_target_pruning_is_exact_up_to_each_querys_bound():
+    from plekzoeker.scoring.csa import Targets
+
+    pruned = 0
+    for seed in range(40):
+        rng = np.random.default_rng(500 + seed)
+        n_stops, nd, n_cats = 20, 4, 2
+        tt = random_timetable(rng, n_stops, 35, with_change=seed % 2 == 0)
+        init = random_initial(rng, n_stops, 3, nd)
+        nq = init.shape[1]
+        stop, cat = rng.integers(0, n_stops, 8), rng.integers(0, n_cats, 8)
+        key, first = np.unique(stop * n_cats + cat, return_index=True)
+        walk = rng.integers(0, 300, 8)[first]
+        ptr = np.searchsorted(key // n_cats, np.arange(n_stops + 1))
+        t0 = np.repeat(init.min(axis=0).reshape(3, nd).min(axis=1), nd).clip(None, 10 ** 6)
+        tg = Targets(ptr=ptr, cat=key % n_cats, walk=walk, best=np.full((n_cats, nq), INF, dtype=np.int32),
+                     floor=(t0 + 300).astype(np.int32), end=np.full(nq, 10 ** 6, dtype=np.int32))
+        got = earliest_arrival(tt, init, 0, group=nd, targets=tg)
+        want = reference(tt, init, 10 ** 6)
+        for q in range(nq):
+            per_cat = [min([int(want[key[i] // n_cats, q]) + int(walk[i]) for i in range(len(key)) if key[i] % n_cats == k
+                            and want[key[i] // n_cats, q] < INF], default=INF) for k in range(n_cats)]
+            assert [min(int(b), INF) for b in tg.best[:, q]] == per_cat, (seed, q)
+            bound = max(int(tg.floor[q]), *per_cat)
+            ok = want[:, q] <= bound
+            assert np.array_equal(got[ok, q], want[ok, q]), (seed, q)
+            pruned += int((got[:, q] != want[:, q]).any())
+    assert pruned > 10                 # the pruning did stop queries early
