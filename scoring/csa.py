@@ -35,17 +35,28 @@ ends take ``arr_t + walk``): a later or equal vehicle arrival at that stop canno
 
 Why it is fast enough for the country (BENCHMARKS.md, ``transit``), and why numba: the earlier numpy
 scan paid ~12 us of Python per connection per batch (a few vector operations over the batch's
-queries), which at national size (~1.6 M connections in the window, 10^4 candidates x 91 departures,
-batches limited by memory) came to ~3.5 h. Compiled, a connection costs nanoseconds, and most of
-them cost O(1): the scan keeps, per stop, the minimum over the batch's queries of ``R`` and, per trip,
-whether any query is on it, and skips a connection no query can use after two loads and a compare.
-The same test is kept per *group* of queries (``group``: the departures of one candidate), so a usable
-connection costs per-query work only in the groups that can use it. The caller batches geographically
-close candidates (:mod:`plekzoeker.scoring.transit` orders them along a Hilbert curve), so the groups of
-a batch reach mostly the same connections. Alternatives considered: RAPTOR (rounds over routes) has
-the same per-query cost structure and needs route grouping the GTFS trips do not give for free;
-a profile CSA (one reverse scan per target) needs one pass per POI, and there are more POIs than
-candidates; a pure-numpy scan cannot skip per connection without paying Python for it.
+queries), which at national size (~1.5 M connections in the window, 10^4 candidates x 91 departures,
+batches limited by memory) came to ~3.5 h. Compiled, a connection costs nanoseconds, and most cost
+O(1). Four things keep the per-query work to what the queries can actually use:
+
+* skip tests: per stop the minimum over the batch's queries of ``R`` and per trip whether any query
+  is on it; the same per *group* of queries (``group``: the departures of one candidate), so a usable
+  connection costs per-query work only in the groups that can use it. The caller batches
+  geographically close candidates (:func:`plekzoeker.scoring.transit.hilbert_order`);
+* monotone groups (:func:`_prepare`): one origin's departures in time order dominate each other, so
+  the queries of a group that can board a connection are a leading run and the loop stops at the
+  first that cannot;
+* target pruning (:class:`Targets`): a query's arrivals only matter up to the nearest destination of
+  every category and the count threshold; once those are settled it stops (exact for what
+  :mod:`plekzoeker.scoring.transit` reads, argued in :class:`Targets`);
+* no pass over all labels per batch beyond filling ``S``: the set-up reads only the access rows,
+  and ``V``/``T`` are scratch cleared piecewise when first used (:func:`_scan`).
+
+Alternatives considered: RAPTOR (rounds over routes) has the same per-query cost structure and needs
+route patterns the GTFS trips do not give for free; a profile CSA (one reverse scan per target)
+needs a pass per POI, and there are more POIs than candidates; a pure-numpy scan cannot skip per
+connection without paying Python for it; numba's ``prange`` over groups would use the second core,
+but the nightly box is shared and the single-thread figure already fits (left as an option).
 """
 from __future__ import annotations
 
@@ -163,10 +174,13 @@ class Targets:
     per query (absolute seconds). Query q then uses connections departing by
     ``min(end[q], max(floor[q], max_k best[k, q]))`` as ``best`` improves during the scan. Every
     arrival at a stop up to that final bound is exact (a journey arriving by then uses only connections
-    departing by then), and so is ``best``; later arrivals are those of some journey (not
-    necessarily the earliest). :mod:`plekzoeker.scoring.transit` sets ``end`` = departure + max travel
-    time and ``floor`` = departure + the count threshold (twice it for an even number of departures,
-    where a median averages two values), which keeps every figure it reports exact."""
+    departing by then), and so is ``best`` where it is at most that bound; later arrivals are those of
+    some journey (not necessarily the earliest). Why it stops nothing it should not: a connection
+    departing after the bound arrives after it, so it cannot bring any category nearer than the
+    ``best`` already known, nor make a destination count (that needs an arrival by ``floor``).
+    :mod:`plekzoeker.scoring.transit` sets ``end`` = departure + max travel time and ``floor`` =
+    departure + the count threshold (twice it for an even number of departures, where a median
+    averages two values), which keeps every figure it reports exact."""
 
     ptr: np.ndarray          # int64 (n_stops + 1,)
     cat: np.ndarray          # int32
