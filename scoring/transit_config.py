@@ -49,8 +49,8 @@ class TransitConfig:
     max_walk_m: float
     transfer_max_m: float
     count_within_s: int
+    min_change_s: int                 # minimum change time at a stop without its own transfers.txt rule
     categories: dict[str, CategoryTimes]
-    min_change_s: int = 0             # minimum change time at a stop without its own transfers.txt rule
 
     @property
     def departures(self) -> list[int]:
@@ -94,4 +94,4 @@ class TransitConfig:
                    max_walk_m=_positive("max_walk_m", t.get("max_walk_m"), allow_zero=True),
                    transfer_max_m=_positive("transfer_max_m", t.get("transfer_max_m"), allow_zero=True),
                    count_within_s=int(_positive("count_within_min", t.get("count_within_min")) * 60),
-                   categories=cats, min_change_s=int(_positive("min_change_s", t.get("min_change_s", 0), allow_zero=True)))
+                   categories=cats, min_change_s=int(_positive("min_change_s", t.get("min_change_s"), allow_zero=True)))

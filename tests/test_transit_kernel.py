@@ -255,3 +255,21 @@ def test_target_pruning_is_exact_up_to_each_querys_bound():
             assert np.array_equal(got[ok, q], want[ok, q]), (seed, q)
             pruned += int((got[:, q] != want[:, q]).any())
     assert pruned > 10                 # the pruning did stop queries early
+
+
+def test_min_change_s_is_read_and_checked():
+    import copy
+
+    from plekzoeker.errors import ConfigError
+    from plekzoeker.scoring.transit_config import TransitConfig
+    from plekzoeker.settings import load_config
+
+    cfg = load_config()
+    assert TransitConfig.from_config(cfg).min_change_s == 0          # the default keeps the old behaviour
+    bad = copy.deepcopy(cfg)
+    bad["transit"]["min_change_s"] = -60
+    with pytest.raises(ConfigError, match="min_change_s"):
+        TransitConfig.from_config(bad)
+    ok = copy.deepcopy(cfg)
+    ok["transit"]["min_change_s"] = 120
+    assert TransitConfig.from_config(ok).min_change_s == 120
