@@ -45,7 +45,7 @@ from .transit_walk import Pairs, WalkLegs, walk_legs
 
 log = logging.getLogger(__name__)
 QUERY_BATCH = 16_384         # queries (candidate x departure) per scan at most: S is (stops x queries) int32
-LABEL_BUDGET = 512 * 2 ** 20  # bytes for S and T of one scan (csa.batch_size)
+LABEL_BUDGET = 512 * 2 ** 20  # bytes for the labels (S, V, R if change times) and T of one scan (csa.batch_size)
 
 
 @dataclass
@@ -240,8 +240,11 @@ def travel_times(tt: Timetable, legs: WalkLegs, n_cands: int, poi_cat: np.ndarra
 
     Candidates are scanned in batches of consecutive entries of ``order`` (default: as given; the
     caller passes :func:`hilbert_order` of their positions), all departures of a candidate in one
-    batch and one skip group (:func:`plekzoeker.scoring.csa.earliest_arrival`). The answer does not
-    depend on the order or the batch size (tests/test_transit_kernel.py)."""
+    batch and one skip group (:func:`plekzoeker.scoring.csa.earliest_arrival`). Each query stops
+    once the nearest POI of every category and every POI within ``within_s`` are settled
+    (:class:`plekzoeker.scoring.csa.Targets`, with the stop -> category egress walks), which is what
+    makes the national run fit. The answer does not depend on the order or the batch size, and equals
+    the unpruned numpy computation it replaced (tests/test_transit_kernel.py)."""
     dep = np.asarray(departures, dtype=np.int64)
     nd, n_poi = len(dep), len(poi_cat)
     median = np.full((n_cands, n_cats), np.inf)
