@@ -106,10 +106,12 @@ def change_times(feed: Feed, default_s: int = 0) -> np.ndarray:
     return ch
 
 
-def timetable(feed: Feed, date, walks: Pairs, min_change_s: int = 0) -> Timetable:
+def timetable(feed: Feed, date, walks: Pairs, min_change_s: int = 0, span: tuple[int, int] | None = None) -> Timetable:
     """The connections of ``date`` (with yesterday's trips past midnight and tomorrow's), the footpaths
-    and the change time per stop."""
-    calls = day_calls(date, feed.stop_times, feed.trips, feed.calendar, feed.calendar_dates)
+    and the change time per stop. ``span``: only trips running within these seconds of ``date``
+    (:func:`plekzoeker.scoring.timetable.day_calls`; the caller passes the departure window up to its
+    last departure + the longest travel time, outside which no query boards)."""
+    calls = day_calls(date, feed.stop_times, feed.trips, feed.calendar, feed.calendar_dates, span)
     sidx = pd.Series(np.arange(len(feed.stops)), index=feed.stops["stop_id"])
     calls = calls.assign(s=calls["stop_id"].map(sidx)).dropna(subset=["s"])
     keys, trip = np.unique(calls["trip_key"].to_numpy(dtype=str), return_inverse=True)
@@ -338,7 +340,8 @@ def transit_frame(engine: sa.Engine, cfg: dict, cands: pd.DataFrame, pois: pd.Da
                      p[["x", "y"]].to_numpy(float), max_walk_m=tc.max_walk_m, transfer_max_m=tc.transfer_max_m,
                      speed_m_s=tc.walk_speed_m_s, max_snap_m=ac.max_snap_m,
                      snap_to=ac.snap_to)
-    tt = timetable(feed, date, legs.transfers, tc.min_change_s) if date else None
+    span = (tc.window_start_s, tc.window_end_s + tc.max_travel_s)
+    tt = timetable(feed, date, legs.transfers, tc.min_change_s, span) if date else None
     t1 = time.perf_counter()
     if tt is None:
         res = {"median": np.full((len(cands), len(cats)), np.inf), "best": np.full((len(cands), len(cats)), np.inf),

@@ -6,6 +6,8 @@ only when the vehicle arrival improved). On random feeds (seeded) with ties in d
 footpaths, change times, several access stops per query and a horizon, the kernel must give the
 identical (stops x queries) array for every grouping of the queries. The networkx oracle of
 tests/test_transit_oracle.py checks the model itself; this checks the kernel's shortcuts."""
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -273,3 +275,27 @@ def test_min_change_s_is_read_and_checked():
     ok = copy.deepcopy(cfg)
     ok["transit"]["min_change_s"] = 120
     assert TransitConfig.from_config(ok).min_change_s == 120
+
+
+@pytest.mark.parametrize("span", [(28000, 33000), (-3600, 3600), (80000, 92000), (0, 10)])
+def test_day_calls_span_keeps_every_connection_departing_within_it(span):
+    from test_transit_oracle import TUE, feed_tables
+
+    from plekzoeker.scoring.timetable import day_calls
+
+    st, trips, cal, cd = feed_tables()
+
+    def legs(calls):
+        c = calls.sort_values(["trip_key", "stop_sequence"])
+        out = set()
+        for key, g in c.groupby("trip_key"):
+            rows = list(zip(g["stop_id"], g["arrival_s"], g["departure_s"]))
+            for (a, _, d), (b, t, _) in zip(rows, rows[1:]):
+                if span[0] <= d <= span[1]:
+                    out.add((key, a, b, int(d), int(t)))
+        return out
+
+    for day in (TUE, TUE + dt.timedelta(days=1), dt.date(2026, 12, 8)):
+        full, cut = day_calls(day, st, trips, cal, cd), day_calls(day, st, trips, cal, cd, span)
+        assert legs(cut) == legs(full) and len(cut) <= len(full), (day, span)
+    assert len(day_calls(TUE, st, trips, cal, cd, (28000, 33000))) < len(day_calls(TUE, st, trips, cal, cd))
