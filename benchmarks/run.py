@@ -85,9 +85,11 @@ READING = """## Reading the figures
   train lines, 05:00-24:00 both ways; 1.5 M connections in the window + 90 min), 20,000 POIs in 6
   categories in the country's proportions (a few hundred social-services offices and railway
   stations, thousands of GPs, supermarkets, pharmacies and schools) and 10,000 candidates at random
-  places, routed door to door by `travel_times` as the nightly run calls it (walk legs straight line x
-  1.25 at 1.3 m/s within 1 km). Not included: reading the feed from PostGIS, `day_calls` (the
-  service-day calls) and the walk legs over the OSM graph. `without_pruning_s`: the same for a random
+  places: the timetable built by the nightly code path (`timetable`: `day_calls` over the three
+  service days, cut to the trips running in the window + 90 min, connections, footpaths;
+  `timetable_s`) and routed door to door by `travel_times` as the nightly run calls it (`routing_s`;
+  walk legs straight line x 1.25 at 1.3 m/s within 1 km). Not included: reading the feed from
+  PostGIS and the walk legs over the OSM graph. `without_pruning_s`: routing alone for a random
   1,000 with target pruning defeated (count threshold = 90 min, so every query runs the whole
   horizon), scaled linearly: the cost if no destination were ever settled early, an upper bound.
   `before` is the numpy scan's extrapolated figure from the previous run. Set
