@@ -72,19 +72,30 @@ READING = """## Reading the figures
   municipalities of Zipf-like size) as one page against the paged map (`publish.map_max_candidates`):
   sizes, and the time from navigation until the page has drawn in headless Chromium (best of three).
   The pages together are larger than the one page (each inlines Leaflet, `pages_total_mb`).
-- Transit (`python -m benchmarks.run --only transit`, ~3 min; `--quick` ~20 s; benchmarks/bench_transit.py):
-  the connection scan of scoring/csa.py on a synthetic city feed (3,600 stops, 300 bus lines both ways
-  every 10 min), 400 origins x 91 departure minutes (07:30-09:00), against a per-query networkx
-  time-expanded Dijkstra (the test oracle; it gives the same arrivals, `same_arrivals`) and against one
-  bare numpy pass over the window's connections per origin (the floor of a profile search in numpy:
-  plekzoeker scans once per departure minute, batched, so it is *behind* that floor, ratio < 1). The
-  national figure is an **extrapolation**, not a run: the fitted per-connection cost (`a + b x
-  queries`: `a` is the Python cost of one connection, `b` the vector work per query) times the
-  connections of a 10^7-stop-time day in the window + 90 min horizon, with batches limited to 512 MB of
-  labels for 60,000 stops. It does **not** fit the 30-min nightly budget at 10,000 candidates: the
-  per-connection Python cost dominates at the small batches national stop counts allow. What would:
-  compiling the scan loop (numba; `a` -> ~0.1 us) and/or scanning per municipality only the
-  connections within reach. Figures taken on the shared 2-core machine are noisy (10-30 %)."""
+- Transit (`python -m benchmarks.run --only transit`, ~10 min on the shared box; `--quick` ~30 s, 100
+  national candidates; benchmarks/bench_transit.py): the compiled connection scan of scoring/csa.py on
+  a synthetic city feed (3,600 stops, 300 bus lines both ways every 10 min), 400 origins x 91
+  departure minutes (07:30-09:00), with the full 90-min horizon (no target pruning), against one bare
+  numpy pass over the window's connections per origin (the floor of a profile search in numpy:
+  plekzoeker answers 91 departures per origin, so it may stay behind that floor, ratio < 1), against
+  the numpy scan it replaced (kept in the benchmark as `numpy_scan`; same arrivals) and against a
+  per-query networkx time-expanded Dijkstra (the test oracle; `same_arrivals`).
+  `national_10k_candidates_91_departures` is a **run**, not an extrapolation: a synthetic country of
+  10^7 stop times a day (62,500 stops on a 100 x 100 km grid, ~1,750 bus lines every 10-30 min and 60
+  train lines, 05:00-24:00 both ways; 1.5 M connections in the window + 90 min), 20,000 POIs in 6
+  categories in the country's proportions (a few hundred social-services offices and railway
+  stations, thousands of GPs, supermarkets, pharmacies and schools) and 10,000 candidates at random
+  places: the timetable built by the nightly code path (`timetable`: `day_calls` over the three
+  service days, cut to the trips running in the window + 90 min, connections, footpaths;
+  `timetable_s`) and routed door to door by `travel_times` as the nightly run calls it (`routing_s`;
+  walk legs straight line x 1.25 at 1.3 m/s within 1 km). Not included: reading the feed from
+  PostGIS and the walk legs over the OSM graph. `without_pruning_s`: routing alone for a random
+  1,000 with target pruning defeated (count threshold = 90 min, so every query runs the whole
+  horizon), scaled linearly: the cost if no destination were ever settled early, an upper bound.
+  `before` is the numpy scan's extrapolated figure from the previous run. Set
+  `PLEKZOEKER_BENCH_TRANSIT_CANDIDATES=1000` to route a random 1,000 and scale linearly in candidates
+  (noted as `extrapolated`). Figures taken on the shared 2-core machine are noisy (10-30 %); the
+  load average at the start and end of the run is in the notes."""
 
 
 def main() -> None:

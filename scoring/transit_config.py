@@ -49,6 +49,7 @@ class TransitConfig:
     max_walk_m: float
     transfer_max_m: float
     count_within_s: int
+    min_change_s: int                 # minimum change time at a stop without its own transfers.txt rule
     categories: dict[str, CategoryTimes]
 
     @property
@@ -93,4 +94,4 @@ class TransitConfig:
                    max_walk_m=_positive("max_walk_m", t.get("max_walk_m"), allow_zero=True),
                    transfer_max_m=_positive("transfer_max_m", t.get("transfer_max_m"), allow_zero=True),
                    count_within_s=int(_positive("count_within_min", t.get("count_within_min")) * 60),
-                   categories=cats)
+                   categories=cats, min_change_s=int(_positive("min_change_s", t.get("min_change_s"), allow_zero=True)))

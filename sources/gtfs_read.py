@@ -7,6 +7,17 @@ checked as GTFS defines them, streamed in chunks into the loader's COPY. So ``st
 with ``pandas.read_csv(chunksize=...)`` straight out of the zip member, and only the rows at stops in
 the area are kept.
 
+Reviewed again with the routing done (issue 17), the decision stands. What they would give:
+partridge a lazily loaded feed filtered to a "view" (given service ids or dates) and the feed's
+busiest date; gtfs-kit a feed validator with a report, trip/route/stop statistics and maps. What they
+would not: neither streams a table (each reads a whole file into one DataFrame, so the national
+stop_times alone is several GB in memory before the cut to the area), cuts to an area while reading,
+rejects single rows with reasons into ``meta.reject`` while keeping the rest (their choice is the
+whole feed or nothing), or routes; the busiest-date choice is :func:`plekzoeker.scoring.timetable.
+pick_date` (a few lines) and the service-day rules are tested against hand-made feeds. gtfs-kit's
+validator is still worth running by hand on a new feed before it goes in ``inputs.gtfs`` (it is not
+a nightly step and not a dependency).
+
 Order matters and is what makes the cut exact: stops first (all ids, and those inside the area's
 geometry widened by the buffer), then stop_times (a row is kept when its stop is in the area, or when
 its stop id is in no row of stops.txt at all — the loader rejects those with the reason), collecting

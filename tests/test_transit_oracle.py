@@ -13,19 +13,24 @@ from plekzoeker.scoring.timetable import active_services, day_calls, interpolate
 
 
 # --- the oracle -----------------------------------------------------------------------------------
-def oracle_arrivals(n_stops, conns, footpaths, access, t0):
+def oracle_arrivals(n_stops, conns, footpaths, access, t0, change=None):
     """Earliest arrival per stop by Dijkstra on a time-expanded graph (None where unreachable).
 
     conns: list of (dep_stop, arr_stop, dep_t, arr_t, trip) in trip order; footpaths: {(a, b): w};
-    access: {stop: walk seconds}. A footpath may follow a vehicle arrival only; staying on a trip is
-    an edge to the trip's next connection."""
+    access: {stop: walk seconds}; change: {stop: minimum change seconds} (default none). A ("wait",
+    s, t) node is "ready to board at s at t"; a vehicle arrival reaches the wait node of its stop
+    only after the stop's change time, and the stop itself at once (the ("arr", i) node counts as
+    being there). A footpath may follow a vehicle arrival only (and takes its walk, no change time);
+    staying on a trip is an edge to the trip's next connection."""
+    change = change or {}
     g = nx.DiGraph()
     times = {s: set() for s in range(n_stops)}
     for i, (a, b, d, t, _) in enumerate(conns):
         g.add_edge(("dep", i), ("arr", i), weight=t - d)
         times[a].add(d)
-        times[b].add(t)
-        g.add_edge(("arr", i), ("wait", b, t), weight=0)
+        m = change.get(b, 0)
+        times[b].add(t + m)
+        g.add_edge(("arr", i), ("wait", b, t + m), weight=m)
         for (x, y), w in footpaths.items():
             if x == b and x != y:
                 g.add_edge(("arr", i), ("wait", y, t + w), weight=w)
@@ -51,19 +56,22 @@ def oracle_arrivals(n_stops, conns, footpaths, access, t0):
     dist = nx.single_source_dijkstra_path_length(g, "src")
     best = [None] * n_stops
     for node, dd in dist.items():
-        if isinstance(node, tuple) and node[0] == "wait":
-            s = node[1]
+        if isinstance(node, tuple) and node[0] in ("wait", "arr"):
+            s = node[1] if node[0] == "wait" else conns[node[1]][1]
             if best[s] is None or t0 + dd < best[s]:
                 best[s] = t0 + dd
     return best
 
 
-def csa_arrivals(n_stops, conns, footpaths, queries, horizon=10 ** 6):
+def csa_arrivals(n_stops, conns, footpaths, queries, horizon=10 ** 6, change=None):
     """CSA for several (access, t0) queries at once; None where unreachable."""
     n_trips = max((c[4] for c in conns), default=-1) + 1
     arr = np.array(conns, dtype=np.int64).reshape(-1, 5)
     fp = np.array([(a, b, w) for (a, b), w in footpaths.items()], dtype=np.int64).reshape(-1, 3)
-    tt = build_timetable(n_stops, n_trips, tuple(arr[:, k] for k in range(5)), (fp[:, 0], fp[:, 1], fp[:, 2]))
+    ch = np.zeros(n_stops, dtype=np.int64)
+    for s, m in (change or {}).items():
+        ch[s] = m
+    tt = build_timetable(n_stops, n_trips, tuple(arr[:, k] for k in range(5)), (fp[:, 0], fp[:, 1], fp[:, 2]), ch)
     init = np.full((n_stops, len(queries)), INF, dtype=np.int32)
     for q, (access, t0) in enumerate(queries):
         for s, w in access.items():
@@ -142,6 +150,57 @@ def test_horizon_limits_the_scan():
     conns = [(0, 1, 28800 + 3000, 28800 + 3100, 0)]
     assert csa_arrivals(2, conns, {}, [({0: 0}, 28800)], horizon=2000)[0][1] is None
     assert csa_arrivals(2, conns, {}, [({0: 0}, 28800)], horizon=4000)[0][1] == 28800 + 3100
+
+
+# --- minimum change time at a stop (transfers.txt type 2, from_stop_id == to_stop_id) -------------------
+def test_too_tight_change_is_missed_and_the_same_trip_is_not_affected():
+    # trip 0: 0 -> 1 (08:00-08:10) -> 2 (08:10-08:20); trip 1 leaves 1 at 08:12 -> 3 (08:25);
+    # trip 2 leaves 1 at 08:20 -> 3 (08:40). At stop 1 a change takes 3 min.
+    conns = [(0, 1, 28800, 29400, 0), (1, 2, 29400, 30000, 0), (1, 3, 29520, 30300, 1), (1, 3, 30000, 31500, 2)]
+    q = [({0: 0}, 28800)]
+    free = csa_arrivals(4, conns, {}, q)[0]
+    assert free == [28800, 29400, 30000, 30300] == oracle_arrivals(4, conns, {}, {0: 0}, 28800)
+    tight = csa_arrivals(4, conns, {}, q, change={1: 180})[0]
+    # the 2-minute change to trip 1 is missed (trip 2 at 08:20 is taken), staying on trip 0 to 2 is not
+    # affected, and the arrival at stop 1 itself is still 08:10 (the change time is not travel time)
+    assert tight == [28800, 29400, 30000, 31500] == oracle_arrivals(4, conns, {}, {0: 0}, 28800, change={1: 180})
+    # exactly enough time (120 s) is enough; the change time at the origin's stop does not delay boarding
+    assert csa_arrivals(4, conns, {}, q, change={1: 120, 0: 600})[0][3] == 30300
+
+
+def test_change_time_does_not_apply_to_a_walk_nor_to_the_other_stop():
+    # alight at 1 at 08:10; the footpath 1 -> 4 (60 s) reaches trip 3 at 4 at 08:12 despite a 5-min change at 1
+    conns = [(0, 1, 28800, 29400, 0), (4, 3, 29520, 30000, 3), (1, 3, 29460, 29700, 1)]
+    fps = {(1, 4): 60}
+    got = csa_arrivals(5, conns, fps, [({0: 0}, 28800)], change={1: 300, 4: 300})[0]
+    assert got == oracle_arrivals(5, conns, fps, {0: 0}, 28800, change={1: 300, 4: 300})
+    assert got[3] == 30000 and got[4] == 29460    # the 08:11 from stop 1 is missed, the walk-and-ride is not
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_csa_with_change_times_equals_time_expanded_dijkstra(seed):
+    rng = np.random.default_rng(1000 + seed)
+    n = 9
+    conns, fps = random_feed(rng, n)
+    change = {int(s): int(rng.integers(0, 400)) for s in rng.choice(n, size=int(rng.integers(1, n)), replace=False)}
+    queries = []
+    for _ in range(6):
+        acc = {int(s): int(rng.integers(0, 900)) for s in rng.choice(n, size=int(rng.integers(1, 4)), replace=False)}
+        queries.append((acc, int(rng.integers(7 * 3600, 8 * 3600 + 1800))))
+    got = csa_arrivals(n, conns, fps, queries, change=change)
+    for q, (acc, t0) in enumerate(queries):
+        assert got[q] == oracle_arrivals(n, conns, fps, acc, t0, change=change), (seed, q)
+
+
+def test_change_times_change_some_random_answers():
+    """The change-time cases above are not vacuous: on these feeds change times do move arrivals."""
+    moved = 0
+    for seed in range(30):
+        rng = np.random.default_rng(1000 + seed)
+        conns, fps = random_feed(rng, 9)
+        ch = dict.fromkeys(range(9), 300)
+        moved += oracle_arrivals(9, conns, fps, {0: 0}, 7 * 3600) != oracle_arrivals(9, conns, fps, {0: 0}, 7 * 3600, ch)
+    assert moved >= 5
 
 
 # --- service days ---------------------------------------------------------------------------------
