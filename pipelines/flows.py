@@ -7,7 +7,8 @@ names and small dicts, never DataFrames. Task run names say what they do (``inge
 broken file or a bad config, which no retry fixes — and have a timeout.
 
 ``nightly`` holds an advisory lock so two runs never interleave, records itself in ``meta.run``,
-skips stages whose inputs and config did not change (saying why), and leaves a markdown artifact
+skips stages whose inputs and config did not change (saying why), marks the stage ``publish`` with
+what it published (``unchanged.publish_key``, for the CLI's up-to-date check), and leaves a markdown artifact
 with counts, timings and what changed. With ``dask.enabled`` in the config (or the ``dask``
 parameter), detect and score are mapped over municipalities (or tiles) on Dask: a LocalCluster
 started for the run, or the scheduler at ``dask.address``.
@@ -25,13 +26,13 @@ from prefect.context import get_run_context
 
 from plekzoeker.errors import ConfigError, SourceError
 from plekzoeker.outputs.publish import publish as publish_outputs
+from plekzoeker.pipelines import partitioned, stages, unchanged
 from plekzoeker.scoring.coverage import coverage_lines
 from plekzoeker.scoring.detect import run_detect
 from plekzoeker.scoring.partition import Part
 from plekzoeker.scoring.run import run_score
 from plekzoeker.settings import load_config
 
-from . import partitioned, stages
 from .dask_runner import dask_cluster, dask_settings, task_runner
 
 HOUR = 3600
@@ -258,7 +259,9 @@ def nightly(config_path: str | None = None, out_dir: str | None = None, force: b
                     summary[name] = skipped or _on_dask(fn, address)(config_path, run_id, force, ov, address)
                     timings[name] = time.perf_counter() - t
             t = time.perf_counter()
+            publish_key = unchanged.publish_key(engine, cfg, out_dir)  # before: a change during publish is not in it
             summary["publish"] = publish_flow(config_path, run_id, out_dir, ov)
+            stages.mark_stage(engine, "publish", publish_key, run_id)  # what out/latest now holds (pipelines/unchanged.py)
             timings["publish"] = time.perf_counter() - t
             summary["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
             summary["changes"] = stages.candidate_changes(engine, dt.date.today())

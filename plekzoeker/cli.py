@@ -365,16 +365,29 @@ def nightly(out: Path | None = typer.Option(None, "--out", help="Output director
     """Run the nightly Prefect flow once (ingest → detect → score → publish), offline in ephemeral mode.
 
     Incremental: inputs whose sha256 is unchanged are not reloaded, and detect/score are skipped when
-    their inputs and config did not change (each skip is logged with its reason). --force reruns all.
+    their inputs and config did not change (each skip is logged with its reason). When nothing at all
+    changed and OUT/latest is the publish of exactly this state, no flow is started: one log line says
+    so and the night is recorded in meta.run (README, "An unchanged night"). --force reruns all.
     """
+    dask = None if scale_out is None else {"enabled": scale_out}
+    out_dir = str(out) if out else None
+    if not force and not fetch_area:
+        from .pipelines.stages import overrides
+        from .pipelines.unchanged import skip_unchanged_night
+
+        params = {"config_path": STATE["config"], "out_dir": out_dir, "force": force, "area": area, "dask": dask}
+        current = skip_unchanged_night(STATE["config"], out_dir, overrides(area=area, dask=dask, allow_shrink=allow_shrink),
+                                       params)
+        if current is not None:
+            _print_publish(current)
+            return
     from .pipelines.flows import nightly as nightly_flow
     from .prefect_env import explain_start_failure, prepare
 
     prepare()
     try:
-        res = nightly_flow(config_path=STATE["config"], out_dir=str(out) if out else None, force=force, wait=wait,
-                           area=area, dask=None if scale_out is None else {"enabled": scale_out}, fetch=fetch_area,
-                           allow_shrink=allow_shrink)
+        res = nightly_flow(config_path=STATE["config"], out_dir=out_dir, force=force, wait=wait,
+                           area=area, dask=dask, fetch=fetch_area, allow_shrink=allow_shrink)
     except RuntimeError as exc:
         friendly = explain_start_failure(exc)
         if friendly is None:

@@ -19,6 +19,7 @@ from rasterio.warp import transform_bounds
 
 from plekzoeker.db import ledger
 from plekzoeker.db.guards import RD_DOMAIN, LoadPolicy, describe_extent, extent_text
+from plekzoeker.db.load import WouldLoad, probing
 from plekzoeker.errors import SourceError
 
 RASTER_KIND = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -72,6 +73,10 @@ def register_raster(engine: sa.Engine, kind: str, path: str | Path, policy: Load
         raise SourceError(path, f"raster kind {kind!r} must be lower-case letters, digits and _")
     crs = check_raster(path, policy)
     sha, _ = ledger.file_sha256(path)
+    if probing():  # only asked whether registering would change anything (db/load.py probe)
+        if not ledger.raster_is_registered(engine, kind, path, sha, crs):
+            raise WouldLoad(f"raster:{kind}", Path(path))
+        return {"kind": kind, "path": str(path), "crs": crs, "sha256": sha}
     ledger.record_raster(engine, kind, path, sha, crs)
     return {"kind": kind, "path": str(path), "crs": crs, "sha256": sha}
 

@@ -14,6 +14,8 @@ What it records, and why each record is trustworthy:
 - ``meta.raster``: the registered rasters (kind → path, sha256, CRS).
 - ``meta.run`` / ``meta.stage``: the run ledger and the stage keys that make reruns incremental; a
   stage whose key is unchanged is skipped, and marking a stage forgets every stage downstream of it.
+  ``publish`` is marked after a nightly publish (never skipped by the flow; the CLI's up-to-date check,
+  pipelines/unchanged.py, reads it).
 
 The SQL is in ``ledger.sql`` beside this module. Functions take an engine (their own short
 transaction) or, inside a load, the loader's psycopg cursor.
@@ -32,7 +34,7 @@ from plekzoeker.db.sqlfile import named_statements
 
 SQL_FILE = Path(__file__).with_name("ledger.sql")
 # a stage's result is input to these later stages: when it changes they are stale
-DOWNSTREAM = {"detect": ["score"], "score": []}
+DOWNSTREAM = {"detect": ["score", "publish"], "score": ["publish"], "publish": []}
 
 
 def _q(name: str) -> str:
@@ -182,6 +184,14 @@ def record_raster(engine: sa.Engine, kind: str, path: str | Path, sha256: str, c
         conn.execute(sa.text(_q("record_raster")), {"k": kind, "p": str(Path(path).resolve()), "s": sha256, "c": crs})
 
 
+def raster_is_registered(engine: sa.Engine, kind: str, path: str | Path, sha256: str, crs: str) -> bool:
+    """True when ``kind`` is registered with exactly this file (path, sha256, CRS): registering it again
+    would change nothing but the time."""
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text(_q("raster_is_registered")),
+                                 {"k": kind, "p": str(Path(path).resolve()), "s": sha256, "c": crs}).scalar())
+
+
 def registered_rasters(engine: sa.Engine) -> dict[str, str]:
     """kind → path of every registered raster."""
     with engine.connect() as conn:
@@ -214,6 +224,17 @@ def stage_is_current(engine: sa.Engine, stage: str, key: str) -> bool:
     with engine.connect() as conn:
         row = conn.execute(sa.text(_q("stage_key")), {"s": stage}).first()
     return bool(row) and row.input_key == key
+
+
+def stage_row(engine: sa.Engine, stage: str):
+    """(input_key, run_id) of the last success of ``stage``, or None."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(_q("stage_row")), {"s": stage}).first()
+
+
+def publish_state(conn: sa.Connection) -> list:
+    """What a publish depends on besides the stage results: outreach records and manual stage commands."""
+    return [str(v) for v in conn.execute(sa.text(_q("publish_state"))).one()]
 
 
 def mark_stage(engine: sa.Engine, stage: str, key: str, run_id: int) -> None:

@@ -49,6 +49,9 @@ INSERT INTO meta.raster (kind, path, sha256, crs) VALUES (:k, :p, :s, :c)
 ON CONFLICT (kind) DO UPDATE SET path = EXCLUDED.path, sha256 = EXCLUDED.sha256, crs = EXCLUDED.crs,
                                  registered_at = now();
 
+-- name: raster_is_registered
+SELECT EXISTS (SELECT 1 FROM meta.raster WHERE kind = :k AND path = :p AND sha256 = :s AND crs = :c);
+
 -- name: registered_rasters
 SELECT kind, path FROM meta.raster;
 
@@ -68,6 +71,16 @@ SELECT run_id FROM meta.run WHERE status = 'running';
 
 -- name: stage_key
 SELECT input_key FROM meta.stage WHERE stage = :s;
+
+-- name: stage_row
+SELECT input_key, run_id FROM meta.stage WHERE stage = :s;
+
+-- name: publish_state
+-- what a publish reads besides result.* of detect/score (pipelines/unchanged.py): the coordinators' outreach
+-- records (every row, and the append-only history) and the latest manual detect/score/publish command
+SELECT (SELECT md5(coalesce(string_agg(o::text, '|' ORDER BY o.candidate_key), '')) FROM result.outreach o) AS outreach,
+       (SELECT coalesce(max(history_id), 0) FROM result.outreach_history) AS outreach_history,
+       (SELECT coalesce(max(run_id), 0) FROM meta.run WHERE flow IN ('detect', 'score', 'publish')) AS manual_run;
 
 -- name: mark_stage
 INSERT INTO meta.stage (stage, input_key, run_id) VALUES (:s, :k, :r) ON CONFLICT (stage) DO UPDATE

@@ -27,13 +27,21 @@ The parts live beside this module: ``tables.py`` (``TableSpec``, ``LoadStats``),
 (chunks → CSV / binary COPY bytes, the reader thread), ``guards.py`` (plausibility), ``ledger.py``
 (everything in ``meta.*``). This module owns the staging tables: their names never leave it
 (``post_sql`` is handed them).
+
+:func:`probe` asks the same question without loading: inside ``with probe():`` a load whose file is
+the one last loaded returns skipped exactly as it would in a run (it *is* the same code path, the
+size/options/sha256 comparison of ``ledger``), and any other load raises :class:`WouldLoad` before it
+touches the database or reads the file beyond its hash. The CLI uses it to tell whether a nightly
+run would load anything at all.
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import psycopg
@@ -48,9 +56,34 @@ from plekzoeker.errors import SourceError
 from plekzoeker.faults import checkpoint
 from plekzoeker.progress import Progress
 
-__all__ = ["ChunkSource", "LoadStats", "TableSpec", "iter_frames", "load_input", "replace_tables"]
+__all__ = ["ChunkSource", "LoadStats", "TableSpec", "WouldLoad", "iter_frames", "load_input", "probe", "probing",
+           "replace_tables"]
 
 log = logging.getLogger(__name__)
+_PROBING: ContextVar[bool] = ContextVar("plekzoeker_load_probe", default=False)
+
+
+class WouldLoad(Exception):  # noqa: N818 - an answer, not a failure
+    """Raised inside :func:`probe` by a load that would not be skipped (the file is not the one last loaded)."""
+
+    def __init__(self, kind: str, path: Path) -> None:
+        super().__init__(f"{kind}: {path} differs from the last successful load")
+        self.kind, self.path = kind, path
+
+
+@contextmanager
+def probe() -> Iterator[None]:
+    """Loads inside this block only answer "unchanged" (skipped stats) or raise :class:`WouldLoad`."""
+    token = _PROBING.set(True)
+    try:
+        yield
+    finally:
+        _PROBING.reset(token)
+
+
+def probing() -> bool:
+    """True inside :func:`probe` (for registrations that are not loads, e.g. rasters)."""
+    return _PROBING.get()
 
 
 def _staging_name(spec: TableSpec, input_id: int) -> str:
@@ -295,6 +328,8 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
             stats.skipped = True
             log.info(stats.summary())
             return stats
+    if _PROBING.get():
+        raise WouldLoad(kind, p)
     # Otherwise the file cannot be the last one loaded (forced, or its size differs): its sha256 is
     # only needed for the ledger, so it is computed while the server builds the indexes.
     hasher = ledger.Sha256InBackground(p) if sha is None else None
