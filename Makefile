@@ -8,7 +8,7 @@ export PLEKZOEKER_HOME ?= $(CURDIR)/.plekzoeker
 export PREFECT_HOME ?= $(PLEKZOEKER_HOME)/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test lint test-tools qgis-check install postgis db-start db-stop bench bench-national reliability-report clean help
+.PHONY: demo test lint test-tools qgis-check install postgis db-start db-stop bench bench-national bench-soak reliability-report clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/ —/'
@@ -47,7 +47,7 @@ lint: install  ## ruff (rules in pyproject.toml [tool.ruff]); `make test` runs i
 test: install postgis test-tools lint  ## lint, then run the whole test suite against a real PostGIS
 	$(BIN)/python -m pytest -q
 
-bench: install postgis  ## run the benchmarks (ingest, access, map) and write BENCHMARKS.md / benchmarks/results.json
+bench: install postgis  ## run the benchmarks (ingest, access, map, transit, nightly) and write BENCHMARKS.md / benchmarks/results.json
 	@scripts/ensure-bench-tools.sh
 	$(BIN)/python -m benchmarks.run
 
@@ -59,6 +59,10 @@ clean:  ## remove generated data and outputs (keeps the venv and the database)
 
 bench-national: install postgis  ## national-scale benchmark on synthetic country-sized inputs (long)
 	$(BIN)/python -m benchmarks.run --only national
+
+bench-soak: install postgis  ## 30 accelerated nights with small input changes: growth of meta.*, out/, the database
+	@scripts/ensure-bench-tools.sh
+	$(BIN)/python -m benchmarks.run --only soak
 
 reliability-report:  ## copy the reliability figures of the last `make test` into benchmarks/results.json
 	$(BIN)/python scripts/reliability_report.py

@@ -19,7 +19,7 @@ RESULTS = HERE / "results.json"
 REPORT = HERE.parent / "BENCHMARKS.md"
 
 
-SECTIONS = ("ingest", "access", "national", "map", "transit")
+SECTIONS = ("ingest", "access", "national", "map", "transit", "nightly", "soak")
 
 
 def _sections() -> dict:
@@ -53,7 +53,8 @@ def write_report(results: dict) -> None:
 
 READING = """## Reading the figures
 
-- Reproduce: `make bench` (sections ingest, access and map, ~20 min), `make bench-national` (the synthetic
+- Reproduce: `make bench` (sections ingest, access, map, transit and nightly, ~25 min), `make bench-soak` (the 30-night
+  soak, ~15 min), `make bench-national` (the synthetic
   country at 1/3/10/30 %, over an hour), `python -m benchmarks.run --only access --quick` for a smoke
   run. A section that was not rerun keeps its previous figures; `Run at` is the time of the last run.
 - The machine has 2 cores and is shared: absolute times move by 10-30 % between runs, which is why
@@ -95,13 +96,26 @@ READING = """## Reading the figures
   `before` is the numpy scan's extrapolated figure from the previous run. Set
   `PLEKZOEKER_BENCH_TRANSIT_CANDIDATES=1000` to route a random 1,000 and scale linearly in candidates
   (noted as `extrapolated`). Figures taken on the shared 2-core machine are noisy (10-30 %); the
-  load average at the start and end of the run is in the notes."""
+  load average at the start and end of the run is in the notes.
+- Nightly (`python -m benchmarks.run --only nightly`, ~2 min; benchmarks/bench_nightly.py): the unchanged demo
+  night as a whole process, `plekzoeker --config demo.yaml nightly --out out` after one full run, timed from spawn
+  to exit, median of 5. Baseline, interleaved in the same run: the code path the command took before the
+  up-to-date check (CLI logging, `prefect_env.prepare()`, the `nightly` flow on Prefect's ephemeral server, which
+  republishes). `python -c pass` is the floor. The notes give every run and the 1-minute load average of the box.
+  Where the old path's ~14 s went: ~2.4 s importing the flow stack (prefect, geopandas, scipy via the stages'
+  imports), ~6 s starting Prefect's ephemeral API server (a uvicorn subprocess on SQLite; Prefect 3 has no
+  in-process mode), ~5.5 s the flow (subflow overhead, ingest hashing, republish).
+- Soak (`make bench-soak` = `--only soak`, ~15 min; `--quick` 6 nights; benchmarks/bench_soak.py): 30 nights in a
+  row on the demo town with small seeded changes every night (BAG unit statuses, a vacancy row in and out, a parcel
+  split every third night), each run as a process whose clock is that many days ahead (libfaketime). Growth is
+  first vs last changed night and a least-squares slope per night, for pg_database_size, `out/`, the rows of every
+  `meta.*` table, `result.candidate_history` and Prefect's SQLite database (notes of `soak_meta_run_rows`)."""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=1_000_000, help="verblijfsobjecten in the synthetic BAG (default 1M)")
-    ap.add_argument("--only", default="ingest,access,map,transit", help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default="ingest,access,map,transit,nightly", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     args = ap.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

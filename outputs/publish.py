@@ -267,8 +267,17 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
 
 
 def prune(out_dir: Path, keep_days: int, today: dt.date) -> None:
-    """Remove run directories older than ``keep_days`` that no symlink points at."""
+    """Remove dated links (``out/<date>``) and run directories older than ``keep_days``; a run directory a
+    remaining link points at (``latest``, a younger date) stays, however old."""
     runs = out_dir / "runs"
+    for link in out_dir.iterdir():
+        if link.is_symlink() and link.name != "latest":
+            try:
+                day = dt.date.fromisoformat(link.name)
+            except ValueError:
+                continue
+            if (today - day).days > keep_days:
+                link.unlink()
     live = {os.path.realpath(p) for p in out_dir.iterdir() if p.is_symlink()}
     for d in runs.iterdir():
         if d.name.startswith("."):

@@ -269,6 +269,7 @@ def nightly(config_path: str | None = None, out_dir: str | None = None, force: b
         except BaseException as exc:
             stages.finish_run(engine, run_id, "failed", {**summary, "error": str(exc)})
             raise
+        stages.prune_ledger(engine, cfg)
     create_markdown_artifact(key="nightly-summary", markdown=run_markdown(summary),
                              description=f"plekzoeker nightly run {run_id}")
     return summary

@@ -147,6 +147,20 @@ def stage_key(engine: sa.Engine, cfg: dict, stage: str) -> str:
     return config_hash({"inputs": inputs_key(engine), "config": config_hash(cfg, sections)})
 
 
+def prune_ledger(engine: sa.Engine, cfg: dict) -> dict[str, int]:
+    """Ledger retention after a successful nightly (config ``ledger``; what is never pruned: db/ledger.py).
+
+    Housekeeping only: a failure is a warning, never a failed night."""
+    try:
+        pruned = ledger.prune(engine, ledger.Retention.from_config(cfg))
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("ledger retention skipped: %s", str(exc).splitlines()[0])
+        return {}
+    if any(pruned.values()):
+        log.info("ledger retention: %s deleted", ", ".join(f"{n} {t} row(s)" for t, n in pruned.items() if n))
+    return pruned
+
+
 stage_is_current = ledger.stage_is_current
 mark_stage = ledger.mark_stage
 finish_run = ledger.finish_run

@@ -121,6 +121,7 @@ def skip_unchanged_night(config_path: str | None, out_dir: str | None, overrides
                 "run_id": run_id, "area": stages.area_label(cfg), "day": dt.date.today().isoformat(),
                 "up_to_date": True, "published_by_run": summary["run_id"], "publish": {"dir": summary["dir"],
                                                                                         "total": summary.get("total")}})
+            stages.prune_ledger(engine, cfg)
     except (PlekzoekerError, OSError, sa.exc.SQLAlchemyError) as exc:
         log.info("nightly: running the flow (the up-to-date check said: %s)", str(exc).splitlines()[0] if str(exc) else exc)
         return None

@@ -172,6 +172,7 @@ TYPED_SECTIONS: dict[str, str] = {
     "dask": "plekzoeker.pipelines.dask_runner:DaskSettings",
     "publish": "plekzoeker.outputs.publish_options:PublishOptions",
     "fetch": "plekzoeker.sources.fetch.http:HttpPolicy",
+    "ledger": "plekzoeker.db.ledger:Retention",
 }
 
 

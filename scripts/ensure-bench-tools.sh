@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Tools the ingest benchmark compares plekzoeker with: ogr2ogr (gdal-bin) and osm2pgsql. As root on
+# Tools the ingest benchmark compares plekzoeker with: ogr2ogr (gdal-bin) and osm2pgsql; libfaketime, with
+# which the soak benchmark (benchmarks/bench_soak.py) moves each night's clock ahead. As root on
 # Debian/Ubuntu they are installed with apt when missing; otherwise this says what to install and
 # the benchmark skips the figure it cannot measure. Never fails the run.
 set -uo pipefail
 missing=()
 command -v ogr2ogr >/dev/null 2>&1 || missing+=(gdal-bin)
 command -v osm2pgsql >/dev/null 2>&1 || missing+=(osm2pgsql)
+{ [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -e /usr/lib/faketime/libfaketime.so.1 ]; } \
+  || missing+=(libfaketime)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "note: ${missing[*]} not installed; the ingest benchmark skips what needs them. Install with: sudo apt-get install -y ${missing[*]}" >&2

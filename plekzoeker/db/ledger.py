@@ -17,6 +17,13 @@ What it records, and why each record is trustworthy:
   ``publish`` is marked after a nightly publish (never skipped by the flow; the CLI's up-to-date check,
   pipelines/unchanged.py, reads it).
 
+Retention (config section ``ledger``, :class:`Retention`): ``meta.run`` and ``meta.input`` get a row per
+night and per load, forever unless pruned. :func:`prune` (after every successful nightly) keeps the
+newest ``keep_runs`` runs and ``keep_loads`` loads per kind, and never what a reader needs: runs still
+running, the runs ``meta.stage`` names and the latest run holding each score summary (the readers
+above), and per kind the latest successful load (``latest_done_input(s)``, the stage keys, the
+reports) and any load in progress. So pruning cannot change a stage key or a skip decision.
+
 The SQL is in ``ledger.sql`` beside this module. Functions take an engine (their own short
 transaction) or, inside a load, the loader's psycopg cursor.
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -270,3 +278,39 @@ def save_coverage(engine: sa.Engine, run_id: int, coverage: dict) -> None:
 def read_coverage(conn: sa.Connection) -> dict | None:
     """The coverage report of the run that last scored (None when unknown, e.g. scored before it existed)."""
     return last_score_summary(conn, "score_coverage")
+
+
+# --- retention -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Retention:
+    """Config section ``ledger`` (documented, with its defaults, in config/default.yaml): how many
+    ``meta.run`` rows and ``meta.input`` rows per kind are kept; None keeps everything."""
+
+    keep_runs: int | None
+    keep_loads: int | None
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Retention:
+        from plekzoeker.errors import ConfigError
+
+        sec = cfg.get("ledger")
+        keys = ("keep_runs", "keep_loads")
+        if not isinstance(sec, dict) or set(sec) != set(keys):
+            got = sorted(sec) if isinstance(sec, dict) else sec
+            raise ConfigError(f"config ledger: {got!r} must have exactly the keys {', '.join(keys)}")
+        for key in keys:
+            v = sec[key]
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ConfigError(f"config ledger.{key}: {v!r} must be a whole number >= 1, or null to keep every row")
+        return cls(keep_runs=sec["keep_runs"], keep_loads=sec["keep_loads"])
+
+
+def prune(engine: sa.Engine, retention: Retention) -> dict[str, int]:
+    """Delete the ledger rows beyond ``retention`` (see the module docstring); returns rows deleted per table."""
+    done = {"meta.run": 0, "meta.input": 0}
+    with engine.begin() as conn:
+        if retention.keep_runs is not None:
+            done["meta.run"] = conn.execute(sa.text(_q("prune_runs")), {"n": retention.keep_runs}).rowcount
+        if retention.keep_loads is not None:
+            done["meta.input"] = conn.execute(sa.text(_q("prune_inputs")), {"n": retention.keep_loads}).rowcount
+    return done

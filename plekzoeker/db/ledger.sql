@@ -98,3 +98,24 @@ SELECT r.summary->:k FROM meta.stage s JOIN meta.run r USING (run_id) WHERE s.st
 
 -- name: summary_of_latest_run
 SELECT summary->:k FROM meta.run WHERE summary ? :k ORDER BY run_id DESC LIMIT 1;
+
+-- name: prune_runs
+-- keep the newest :n runs, every run still running, the runs the stage keys name (their summaries are the
+-- last score's coverage and profiles) and the latest run holding each score summary (the fallback readers)
+DELETE FROM meta.run r
+WHERE r.status <> 'running'
+  AND r.run_id NOT IN (SELECT run_id FROM meta.run ORDER BY run_id DESC LIMIT :n)
+  AND r.run_id NOT IN (SELECT run_id FROM meta.stage WHERE run_id IS NOT NULL)
+  AND r.run_id NOT IN (SELECT m FROM (SELECT max(run_id) AS m FROM meta.run WHERE summary ? 'score_coverage'
+                                      UNION ALL SELECT max(run_id) FROM meta.run WHERE summary ? 'score_profiles') x
+                       WHERE m IS NOT NULL);  -- NOT IN with a NULL would keep every row
+
+-- name: prune_inputs
+-- per kind keep the newest :n load attempts and always the latest successful one (what the stage keys and
+-- reports read) and any load still running; meta.reject rows go with their load (ON DELETE CASCADE)
+DELETE FROM meta.input i
+WHERE i.status <> 'loading'
+  AND i.input_id NOT IN (SELECT DISTINCT ON (kind) input_id FROM meta.input WHERE status = 'done'
+                         ORDER BY kind, input_id DESC)
+  AND i.input_id NOT IN (SELECT input_id FROM (SELECT input_id, row_number() OVER (PARTITION BY kind
+                                                ORDER BY input_id DESC) AS k FROM meta.input) x WHERE x.k <= :n);
