@@ -43,6 +43,8 @@ NIGHTS = 30
 QUICK_NIGHTS = 6
 BENCH_DB = "plekzoeker_bench_soak"
 KEEP_RUNS, KEEP_LOADS = 10, 5  # the soak town's ledger section (defaults 400 / 30 would not be reached in 30 nights)
+KEEP_DAYS = 14  # publish.keep_days of config/default.yaml, which the soak town keeps
+NIGHTS_FILE = Path(__file__).resolve().parent / "soak_nights.json"  # every night's measurements (committed)
 FAKETIME_LIBS = ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1")
 COUNTED = ("meta.run", "meta.input", "meta.reject", "meta.stage", "meta.raster", "result.candidate_history",
            "result.candidate", "result.exclusion")
@@ -216,34 +218,41 @@ def run(args) -> list[dict]:
                   f"db={s['db_mb']} MB", flush=True)
     finally:
         drop()
+    import json
+
+    NIGHTS_FILE.write_text(json.dumps(per_night, indent=1) + "\n", encoding="utf-8")
     return figures(per_night, load)
 
 
 def figures(per_night: list[dict], load: list[float]) -> list[dict]:
+    """First vs last changed night, the slope per night over all nights and over the last third (0 once a
+    series has reached its bound), against the bound where there is one."""
     nights = [p for p in per_night if p["night"] > 0]
     first, last = nights[0], nights[-1]
+    k = max(2, len(nights) // 3)
     series = {"db_mb": [p["db_mb"] for p in nights], "out_mb": [p["out_mb"] for p in nights],
               "out_runs": [p["out_runs"] for p in nights], "prefect_db_mb": [p["prefect_db_mb"] or 0 for p in nights],
               **{t: [p["rows"][t] for p in nights] for t in COUNTED}}
-    growth = {k: {"first": v[0], "last": v[-1], "per_night": round(slope(v), 3)} for k, v in series.items()}
+    growth = {name: {"first": v[0], "last": v[-1], "per_night": round(slope(v), 3),
+                     "per_night_last_third": round(slope(v[-k:]), 3)} for name, v in series.items()}
     published = sum(p["published"] for p in nights)
     walls = [p["wall_s"] for p in nights]
-    k = max(1, len(walls) // 3)
+    bound_night = min(KEEP_DAYS + 1, len(nights))  # the first night whose publish prunes the oldest one
     common = {"nights": len(nights), "ledger": {"keep_runs": KEEP_RUNS, "keep_loads": KEEP_LOADS},
-              "publish_keep_days": 14, "load_avg_1min": f"{min(load):.2f}-{max(load):.2f} (2 cores, shared)",
+              "publish_keep_days": KEEP_DAYS, "load_avg_1min": f"{min(load):.2f}-{max(load):.2f} (2 cores, shared)",
+              "per_night": str(NIGHTS_FILE.relative_to(NIGHTS_FILE.parents[1])),
               "command": "python -m benchmarks.run --only soak"}
     return [
         figure("soak_nights_published", published, "nights", "nights run", len(nights), True,
                failed_or_unpublished=[p["day"] for p in nights if not p["published"]], **common),
         figure("soak_wall_last_third_median_s", statistics.median(walls[-k:]), "s",
                "median wall of the first third of the nights", statistics.median(walls[:k]), False,
-               wall_s=walls, first_night_s=per_night[0]["wall_s"]),
+               wall_s=walls, first_full_night_s=per_night[0]["wall_s"]),
         figure("soak_db_size_mb", last["db_mb"], "MB", "pg_database_size after the first changed night",
-               first["db_mb"], False, per_night_mb=growth["db_mb"]["per_night"]),
-        figure("soak_out_dir_mb", last["out_mb"], "MB", "out/ after the first changed night", first["out_mb"], False,
-               per_night_mb=growth["out_mb"]["per_night"], run_dirs=growth["out_runs"],
+               first["db_mb"], False, growth=growth["db_mb"]),
+        figure("soak_out_dir_mb", last["out_mb"], "MB", f"out/ on night {bound_night}, when pruning began",
+               nights[bound_night - 1]["out_mb"], False, growth=growth["out_mb"], run_dirs=growth["out_runs"],
                dated_links=last["out_dated_links"]),
-        figure("soak_meta_run_rows", last["rows"]["meta.run"], "rows", "meta.run after the first changed night",
-               first["rows"]["meta.run"], False, growth={k: v for k, v in growth.items() if k not in
-                                                         ("db_mb", "out_mb", "out_runs")}),
+        figure("soak_meta_run_rows", last["rows"]["meta.run"], "rows", "the bound, ledger.keep_runs", KEEP_RUNS, False,
+               growth={name: g for name, g in growth.items() if name not in ("db_mb", "out_mb", "out_runs")}),
     ]
