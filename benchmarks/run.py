@@ -109,7 +109,18 @@ READING = """## Reading the figures
   row on the demo town with small seeded changes every night (BAG unit statuses, a vacancy row in and out, a parcel
   split every third night), each run as a process whose clock is that many days ahead (libfaketime). Growth is
   first vs last changed night and a least-squares slope per night, for pg_database_size, `out/`, the rows of every
-  `meta.*` table, `result.candidate_history` and Prefect's SQLite database (notes of `soak_meta_run_rows`)."""
+  `meta.*` table, `result.candidate_history` and Prefect's SQLite database (notes of `soak_meta_run_rows`); every
+  night's measurements are in benchmarks/soak_nights.json. The soak town keeps `publish.keep_days: 14` and sets
+  `ledger: {keep_runs: 10, keep_loads: 5}` so that every bound is reached within 30 nights. Read the
+  `per_night_last_third` slopes: 0 for `meta.run`, `meta.input`, `meta.reject`, `meta.stage` and the number of run
+  directories in `out/` (15 = keep_days + 1), which stay at their bounds. Still growing, by design: `out/` and the
+  database by a few kB per night because the soak's changes make one more office vacant each night (more candidates,
+  larger files; `result.candidate_history` keeps one row per place ever seen). Growing without bound: Prefect's own
+  SQLite database under `$PREFECT_HOME` (~0.1 MB per night: flow and task runs, logs, artifacts), which plekzoeker
+  does not prune; Prefect's `PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED=events,flow_runs` with
+  `..._RETENTION_PERIOD` does, on a server that runs long enough for its hourly loop.
+  Before this soak's fixes, `out/<date>` links were never pruned and kept every dated run directory alive (one per
+  night, ~0.7 MB each for the demo), and `meta.run` / `meta.input` grew by one row per night and per changed input."""
 
 
 def main() -> None:
