@@ -117,6 +117,26 @@ def test_an_area_box_limits_what_detection_reads(engine, demo_loaded):
     assert len(part[0]) + len(part[1]) > 0
 
 
+def test_zoning_details_of_the_demo_plan(engine, demo_loaded, demo_dir):
+    """The demo plan's Bouwvlak, Maatvoering and Functieaanduiding reach the facts (plekzoeker/demo/facts.py)."""
+    planted = json.loads((demo_dir / "manifest.json").read_text())["facts"]
+    run_detect(engine, demo_loaded, run_id=1)
+    with engine.connect() as c:
+        f = pd.read_sql(sa.text("SELECT * FROM result.fact"), c).set_index("candidate_key")
+    offices = f[(f.index.str.startswith("pand:")) & (f["zoning"] == "kantoor")]
+    assert len(offices) >= 7
+    assert (offices["zoning_max_floors"] == planted["zoning_office_floors"]).all()
+    assert (offices["bouwvlak_pct"] == 100.0).all()  # the Bouwvlak is the footprint + 1 m
+    with_fn = {f"pand:{p}" for p in planted["zoning_function_kantoor"]}
+    assert set(offices.index[offices["zoning_functions"] == "kantoor"]) == with_fn
+    assert offices.loc[~offices.index.isin(with_fn), "zoning_functions"].isna().all()
+    wonen = f.loc[[f"perceel:{k}" for k in planted["zoning_wonen_plots"] if f"perceel:{k}" in f.index]]
+    assert len(wonen) >= 1 and (wonen["zoning"] == "wonen").all()
+    assert (wonen["zoning_max_coverage_pct"] == planted["zoning_plot_coverage_pct"]).all()
+    assert (wonen["bouwvlak_pct"] == 0.0).all()  # no Bouwvlak on a plot: a temporary home needs a deviation
+    assert wonen["zoning_max_floors"].isna().all()
+
+
 def test_otterlo_plots_where_bgt_shows_open_terrain(db):
     """Real BRK + BGT of Otterlo (no BAG): only OTL02 B 2318 (6,345 m², mostly groenvoorziening) is a plot.
 
@@ -219,3 +239,4 @@ def test_land_cover_hard_exclusion_versus_graded_penalty(db, tmp_path):
         det = dict(c.execute(sa.text("SELECT candidate_key, details FROM result.candidate")).all())
     assert det["perceel:TST00 A 3"]["land_cover_penalty"] == pytest.approx(0.8)
     assert det["perceel:TST00 A 2"]["land_cover_penalty"] == pytest.approx(0.4)
+

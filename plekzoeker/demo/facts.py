@@ -4,7 +4,11 @@ Written next to the other demo files and named in demo.yaml (plekzoeker/demo/con
 
 * ``zoning.gml`` — an IMRO2012-shaped plan (``Bestemmingsplangebied`` + ``Enkelbestemming`` surfaces,
   status vastgesteld): Kantoor over every vacant office, Verkeer over the first usable plot (blocked:
-  it is excluded for zoning), Wonen over the other usable plots;
+  it is excluded for zoning), Wonen over the other usable plots; with the detail objects of a real plan:
+  a Bouwvlak around every office, a Maatvoering "maximum aantal bouwlagen" 4 over each Kantoor area, a
+  Functieaanduiding "kantoor" on the first two offices, and a Maatvoering "maximum
+  bebouwingspercentage (%)" 40 over the Wonen plots (no Bouwvlak there: a temporary home needs a
+  deviation);
 * ``natura2000.geojson`` — one Natura 2000 site over the second usable plot (excluded for it);
 * ``labels.csv`` — EP-Online columns: the first candidate office has no label at all (the label-C rule
   applies: it ranks up with that evidence), the second label A, the others B (both good enough: the rule does not apply);
@@ -36,8 +40,19 @@ def _surface(geom, gid: str) -> str:
             "</gml:exterior></gml:PolygonPatch></gml:patches></gml:Surface>")
 
 
-def write_zoning_gml(path: Path, areas: list[tuple[str, object]], plan_area) -> None:
-    """An IMRO2012-shaped GML: one plan area and Enkelbestemming (hoofdgroep, polygon) features."""
+def _detail(kind: str, i: int, geom, naam: str, waarde: tuple[str, str] | None = None) -> str:
+    """A Bouwvlak / Functieaanduiding / Maatvoering feature in IMRO2012's element order."""
+    info = (f"<imro:maatvoeringInfo><imro:WaardeEnType><imro:waarde>{waarde[0]}</imro:waarde><imro:waardeType>"
+            f"{waarde[1]}</imro:waardeType></imro:WaardeEnType></imro:maatvoeringInfo>") if waarde else ""
+    code = {"Bouwvlak": "BP", "Functieaanduiding": "FA", "Maatvoering": "MP"}[kind]
+    return (f'<imro:featureMember><imro:{kind} gml:id="NL.IMRO.9999.{code}{i}-VA01"><imro:typePlanobject>{kind.lower()}'
+            f"</imro:typePlanobject><imro:naam>{naam}</imro:naam>{info}<imro:geometrie>"
+            f"{_surface(geom, f'{code.lower()}{i}')}</imro:geometrie></imro:{kind}></imro:featureMember>")
+
+
+def write_zoning_gml(path: Path, areas: list[tuple[str, object]], plan_area, details: list[str] = ()) -> None:
+    """An IMRO2012-shaped GML: one plan area, Enkelbestemming (hoofdgroep, polygon) features and ``details``
+    (features written by :func:`_detail`)."""
     members = [f'<imro:featureMember><imro:Bestemmingsplangebied gml:id="{PLAN_ID}"><imro:typePlan>bestemmingsplan'
                "</imro:typePlan><imro:naam>Demodorp Centrum</imro:naam><imro:planstatus>vastgesteld</imro:planstatus>"
                f"<imro:datum>2024-06-01</imro:datum><imro:geometrie>{_surface(plan_area, 'pg')}</imro:geometrie>"
@@ -47,6 +62,7 @@ def write_zoning_gml(path: Path, areas: list[tuple[str, object]], plan_area) -> 
                        f"<imro:naam>{group.title()}</imro:naam><imro:bestemmingshoofdgroep>{group}"
                        f"</imro:bestemmingshoofdgroep><imro:geometrie>{_surface(geom, f'e{i}')}</imro:geometrie>"
                        "</imro:Enkelbestemming></imro:featureMember>")
+    members += list(details)
     path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<imro:FeatureCollectionIMRO gml:id="c" '
                     'xmlns:imro="http://www.geonovum.nl/imro/2012/1.1" xmlns:gml="http://www.opengis.net/gml/3.2">\n'
                     + "\n".join(members) + "\n</imro:FeatureCollectionIMRO>\n", encoding="utf-8")
@@ -74,7 +90,14 @@ def write_demo_facts(outdir: Path, manifest: dict) -> dict:
     areas += [("wonen", box(*plots[p].buffer(1).bounds)) for p in usable[2:]]
     allb = [g.bounds for _, g in areas]
     plan_area = box(min(b[0] for b in allb), min(b[1] for b in allb), max(b[2] for b in allb), max(b[3] for b in allb))
-    write_zoning_gml(outdir / "zoning.gml", areas, plan_area)
+    details = [_detail("Bouwvlak", i, box(*foot[o["pand_id"]].buffer(1).bounds), "bouwvlak") for i, o in enumerate(offices)]
+    details += [_detail("Maatvoering", i, g, "maximum aantal bouwlagen", ("4", "maximum aantal bouwlagen"))
+                for i, (grp, g) in enumerate(areas) if grp == "kantoor"]
+    details += [_detail("Functieaanduiding", i, box(*foot[o["pand_id"]].buffer(1).bounds), "kantoor")
+                for i, o in enumerate(offices[:2])]
+    details += [_detail("Maatvoering", 100 + i, g, "maximum bebouwingspercentage (%)",
+                        ("40", "maximum bebouwingspercentage (%)")) for i, (grp, g) in enumerate(areas) if grp == "wonen"]
+    write_zoning_gml(outdir / "zoning.gml", areas, plan_area, details)
     n2k = plots[n2k_plot].buffer(-1)  # inside the parcel only: the neighbours stay off the site
     (outdir / "natura2000.geojson").write_text(json.dumps({
         "type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
@@ -97,7 +120,9 @@ def write_demo_facts(outdir: Path, manifest: dict) -> dict:
          [[f"NL.IMBAG.Pand.{o['pand_id']}", "0.4", f"{0.4 + 3.3 * (2 + i % 3):.1f}", str(2 + i % 3),
            f"{foot[o['pand_id']].area:.1f}"] for i, o in enumerate(offices)])
     kad = {p["perceel_id"]: p["kadastrale_aanduiding"] for p in manifest["plots"]}
-    return {"zoning_plan": PLAN_ID,
+    return {"zoning_plan": PLAN_ID, "zoning_office_floors": 4, "zoning_plot_coverage_pct": 40,
+            "zoning_function_kantoor": [o["pand_id"] for o in offices[:2]],
+            "zoning_wonen_plots": [kad[p] for p in usable[2:]],
             "excluded_plots": {kad[zoned_verkeer]: "zoning blocked: verkeer", kad[n2k_plot]: "Natura 2000"},
             "excluded_for_zoning": zoned_verkeer, "excluded_for_natura2000": n2k_plot,
             "label_rule_applies": no_label, "label_a": label_a, "rijksmonument": monument,
