@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import WORK, figure
+from .common import WORK, figure, fresh_database
 
 NATIONAL_UNITS = 10_000_000
 DEFAULT_FRACTIONS = (0.01, 0.03, 0.10, 0.30)
@@ -158,18 +158,6 @@ def run_sampled(cmd: list[str], env: dict) -> tuple[float, float, float, str]:
         return wall, peak[0], usage.ru_maxrss / 1024.0, out.read()
 
 
-def _fresh_database() -> tuple[str, object]:
-    """A new, empty, migrated database for one fraction; returns (url, drop callable)."""
-    from plekzoeker.db.cluster import Cluster
-
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], lambda: None
-    cluster = Cluster(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve())
-    cluster.start()
-    cluster.drop_database(BENCH_DB)
-    return cluster.create_database(BENCH_DB), lambda: cluster.drop_database(BENCH_DB)
-
-
 def _db_size_mb(url: str) -> float:
     import sqlalchemy as sa
 
@@ -200,7 +188,7 @@ def _town(units: int | None) -> tuple[Path, dict, float]:
 def measure(units: int | None, dask: dict | None = None) -> dict:
     """One fraction (``units`` None: the demo town): a full nightly and an unchanged rerun, fresh database."""
     town, counts, gen_s = _town(units)
-    url, drop = _fresh_database()
+    url, drop = fresh_database(BENCH_DB)
     env = {"DATABASE_URL": url, "PREFECT_HOME": str(WORK / "prefect-national"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_LOGGING_LEVEL": "WARNING"}
     cmd = [sys.executable, "-m", "benchmarks.bench_national", "--child", str(town / "demo.yaml"), str(WORK / "national-out")]

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import WORK, figure
+from .common import WORK, figure, fresh_database
 
 RUNS = 5
 QUICK_RUNS = 3
@@ -43,18 +43,6 @@ def flow_child(config: str, out: str) -> None:
 
     prepare()
     cli._print_publish(nightly(config_path=config, out_dir=out)["publish"])
-
-
-def fresh_database(name: str) -> tuple[str, object]:
-    """A new, empty database ``name`` in the managed cluster (or DATABASE_URL as-is); (url, drop)."""
-    from plekzoeker.db.cluster import Cluster
-
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], lambda: None
-    cluster = Cluster(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve())
-    cluster.start()
-    cluster.drop_database(name)
-    return cluster.create_database(name), lambda: cluster.drop_database(name)
 
 
 def demo_town(d: Path) -> Path:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench_nightly import bench_env, cli, demo_town, fresh_database, timed
-from .common import WORK, figure
+from .bench_nightly import bench_env, cli, demo_town, timed
+from .common import WORK, figure, fresh_database
 
 NIGHTS = 30
 QUICK_NIGHTS = 6

@@ -53,6 +53,18 @@ def bench_db_url() -> str:
     return url
 
 
+def fresh_database(name: str) -> tuple[str, object]:
+    """A new, empty database ``name`` in the managed cluster (or DATABASE_URL as-is); (url, drop)."""
+    from plekzoeker.db.cluster import Cluster
+
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], lambda: None
+    cluster = Cluster(Path(os.environ.get("PLEKZOEKER_HOME", ".plekzoeker")).resolve())
+    cluster.start()
+    cluster.drop_database(name)
+    return cluster.create_database(name), lambda: cluster.drop_database(name)
+
+
 def figure(name: str, value: float, unit: str, baseline_name: str, baseline: float, higher_is_better: bool, **extra) -> dict:
     ratio = value / baseline if higher_is_better else baseline / value
     return {"name": name, "value": round(value, 3), "unit": unit, "baseline": baseline_name,
