@@ -311,7 +311,7 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     does (context, transit and no-data over all candidates), with the parts' access rows merged into its
     swap (duplicates from overlapping areas dropped)."""
     acc_src = [work_table(run_id, p, "access") for p in parts]
-    main_mode = AccessConfig.from_config(cfg).main_mode
+    ac = AccessConfig.from_config(cfg)
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
         pois = pd.read_sql(sa.text(POIS_SQL), conn)
@@ -319,12 +319,12 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
         if acc_src:
             union = " UNION ALL ".join(f'SELECT candidate_key, category, dist_m FROM raw."{t}" WHERE mode = :m'
                                        for t in acc_src)
-            long = pd.read_sql(sa.text(union), conn, params={"m": main_mode})
+            long = pd.read_sql(sa.text(union), conn, params={"m": ac.main_mode})
             if len(long):
                 long = long.drop_duplicates(["candidate_key", "category"])
                 dist = long.pivot(index="candidate_key", columns="category", values="dist_m")
     coverage = {"categories": poi_coverage(cands[["x", "y"]].to_numpy(dtype=float), pois,
-                                           category_specs(AccessConfig.from_config(cfg))), "modes": {}}
+                                           category_specs(ac)), "modes": {}}
     dupes: dict[str, int] = {}
 
     def merge(cur, staged):
