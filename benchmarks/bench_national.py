@@ -70,6 +70,10 @@ def child(config: str, out_dir: str, dask: str | None = None) -> None:
                       "timings_s": full["timings_s"], "rerun_timings_s": rerun["timings_s"],
                       "ingest_kinds_s": {r["kind"]: r.get("seconds", 0.0) for r in full["ingest"]},
                       "candidates": full["publish"].get("total"),
+                      "published_files": full["publish"].get("files"),
+                      "publish_parts_s": full["publish"].get("timings_s"),
+                      "detect_counts": {k: v for k, v in (full.get("detect") or {}).items()
+                                        if isinstance(v, (int, float)) and not isinstance(v, bool)},
                       "rerun_skipped": [s for s in ("detect", "score") if (rerun.get(s) or {}).get("skipped")]}))
 
 
@@ -169,20 +173,35 @@ def _db_size_mb(url: str) -> float:
         eng.dispose()
 
 
+def generator_fingerprint() -> str:
+    """sha256 over the demo generator's modules (plekzoeker/demo/*.py)."""
+    import hashlib
+
+    import plekzoeker.demo
+
+    h = hashlib.sha256()
+    for f in sorted(Path(plekzoeker.demo.__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
 def _town(units: int | None) -> tuple[Path, dict, float]:
     from plekzoeker.demo.config import write_demo_config
     from plekzoeker.demo.generate import generate_town
 
     d = WORK / f"national_{units or 'demo'}"
     manifest = d / "manifest.json"
+    stamp = d / ".generator"  # the generator's source fingerprint: a town made by older code is remade
     t = 0.0
-    if not manifest.exists():
+    if not manifest.exists() or not stamp.exists() or stamp.read_text() != generator_fingerprint():
         print(f"  generating {d} ...", flush=True)
         t0 = time.perf_counter()
         generate_town(d, seed=7, units=units)
         t = time.perf_counter() - t0
+        stamp.write_text(generator_fingerprint())
     write_demo_config(d)
-    return d, json.loads(manifest.read_text())["counts"], t
+    m = json.loads(manifest.read_text())
+    return d, {**m["counts"], "planted": m.get("planted")}, t
 
 
 def measure(units: int | None, dask: dict | None = None) -> dict:
@@ -200,7 +219,7 @@ def measure(units: int | None, dask: dict | None = None) -> dict:
         res.update(units=counts["verblijfsobjecten"], panden=counts["panden"], percelen=counts["percelen"],
                    osm_nodes=counts["osm_nodes"], process_wall_s=round(wall, 2), peak_rss_tree_mb=round(tree_mb, 1),
                    peak_rss_process_mb=round(max_mb, 1), db_size_mb=round(_db_size_mb(url), 1),
-                   generate_s=round(gen_s, 2), town=str(town))
+                   generate_s=round(gen_s, 2), town=str(town), planted=counts.get("planted"))
         return res
     finally:
         drop()

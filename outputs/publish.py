@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -187,6 +188,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     po = PublishOptions.from_config(cfg)
     list_opts, threshold, tiles, ctx_opts, map_max = po.lists, po.rank_move_threshold, po.map_tiles, po.context, \
         po.map_max_candidates
+    clock = _Clock()
     previous = chg.read_previous(out_dir)
     known_gm = chg.known_municipalities(previous)
     with engine.connect() as conn:
@@ -203,6 +205,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                                       if c["candidate_key"] not in current_keys])
         coverage = read_coverage(conn)
         munis = municipality_report(conn, ranked, cfg, read_profiles(conn))
+    clock.lap("read")
     about_extra = coverage_lines(coverage) if coverage else ["unknown (the scoring run recorded no coverage report)"]
     about_extra = [*about_lines(munis), *about_extra]
     # municipalities of listed candidates that are gone, carried forward for the next publish's lists
@@ -217,9 +220,13 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
             for f in staging.glob(f"{stem}*.geojson"):
                 geom = "point" if f.stem.endswith("_points") else "polygon"
                 (staging / f"{f.stem}.qml").write_text(graduated_qml(geom), encoding="utf-8")
+        clock.lap("geojson")
         gpkg = write_geopackage(staging, ranked, excluded, now.astimezone())
+        clock.lap("geopackage")
         write_pages(staging, reports)
+        clock.lap("report_pages")
         lists = outreach.write_lists(rows, staging, list_opts, published_at, about_extra)
+        clock.lap("lists")
         chg.write_changes(staging, report)
         (staging / "coverage.md").write_text(coverage_markdown(munis, published_at), encoding="utf-8")
         write_json_atomic(staging / chg.RANKS_FILE, snap)
@@ -232,6 +239,7 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
         else:
             write_map(*map_args, context=context)
             map_pages = {"map.html": (staging / "map.html").stat().st_size}
+        clock.lap("map")
         bounds = tuple(float(v) for v in ranked.total_bounds) if len(ranked) else None
         write_project(staging, bounds)
         top = ranked.head(5)
@@ -247,7 +255,8 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
                    "owner_names": "owner_name" in rows.columns,
                    "sources": _licences(cfg),
                    "coverage": coverage, "municipalities": munis,
-                   "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None}
+                   "no_data": no_data_categories((coverage or {}).get("categories") or {}) if coverage else None,
+                   "timings_s": clock.laps}
         write_json_atomic(staging / "summary.json", summary)
         os.replace(staging, final)
     except OSError as exc:
@@ -264,6 +273,19 @@ def publish(engine: sa.Engine, cfg: dict, out_dir: str | Path, run_id: int, muni
     log.info("publish: %d ranked candidate(s) written to %s (%d new, %d gone, %d moved since the previous publish)",
              len(ranked), final, len(report["new"]), len(report["gone"]), len(report["moved"]))
     return summary
+
+
+class _Clock:
+    """Seconds per part of a publish (read, GeoJSON, GeoPackage, lists, map, ...) for summary.json."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        t = time.perf_counter()
+        self.laps[name] = round(t - self._t, 3)
+        self._t = t
 
 
 def prune(out_dir: Path, keep_days: int, today: dt.date) -> None:

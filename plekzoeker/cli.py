@@ -455,12 +455,18 @@ def fetch(code: str | None = typer.Argument(None, help="Municipality code, e.g. 
 @app.command("demo-data")
 def demo_data(outdir: Path = typer.Argument(Path("demo-data"), help="Where to write the demo town files."),
               seed: int = typer.Option(7, help="Random seed (same seed, same files)."),
-              units: int | None = typer.Option(None, help="Scale to about this many verblijfsobjecten (benchmarks).")) -> None:
+              units: int | None = typer.Option(None, help="Scale to about this many verblijfsobjecten (benchmarks)."),
+              density: str = typer.Option("1,2", help="With --units: planted vacant buildings and usable plots per "
+                                                      "1,000 units (copies of the office and plot cells), e.g. 1,2")) -> None:
     """Generate the fictitious demo town (GM9999) in the real delivery formats, plus demo.yaml to run it."""
     from .demo.config import write_demo_config
-    from .demo.generate import generate_town
+    from .demo.generate import generate_town, parse_density
 
-    manifest = generate_town(outdir, seed=seed, units=units)
+    try:
+        dens = parse_density(density)
+    except ValueError as exc:
+        raise ConfigError(f"--density: {exc}") from exc
+    manifest = generate_town(outdir, seed=seed, units=units, density=dens)
     cfg_path = write_demo_config(outdir)
     typer.echo(f"demo town written to {outdir} ({manifest['counts']}); config: {cfg_path}")
 

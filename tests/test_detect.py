@@ -240,3 +240,35 @@ def test_land_cover_hard_exclusion_versus_graded_penalty(db, tmp_path):
     assert det["perceel:TST00 A 3"]["land_cover_penalty"] == pytest.approx(0.8)
     assert det["perceel:TST00 A 2"]["land_cover_penalty"] == pytest.approx(0.4)
 
+
+
+def test_scaled_town_copies_are_detected_exactly_as_planted(db, tmp_path):
+    """A scaled town plants candidates at a realistic density (copies of the office and plot cells,
+    plekzoeker/demo/plan.py); detection finds exactly the planted ones in the copies: every planted
+    vacant building and usable plot, and nothing else outside the core cells."""
+    from plekzoeker.demo.config import write_demo_config
+    from plekzoeker.demo.generate import generate_town
+    from plekzoeker.demo.plan import CORE_CELLS, build_core
+
+    m = generate_town(tmp_path, seed=7, units=8_000, density=(2.0, 3.0))
+    cfg = load_config(write_demo_config(tmp_path))
+    for kind, path in stages.input_files(cfg).items():
+        stages.ingest_one(db, cfg, kind, path)
+    run_detect(db, cfg, run_id=1)
+    got = set(candidates(db)["candidate_key"])
+    core = build_core(7)
+    n_core_panden = sum(len(core[k].pand_geom) for _, _, k in CORE_CELLS)
+    core_kad = {p["kadastrale_aanduiding"].split()[0] for p in m["plots"]}
+
+    def in_copy(key: str) -> bool:
+        kind, ref = key.split(":", 1)
+        return int(ref[-10:]) > n_core_panden if kind == "pand" else ref.split()[0] not in core_kad
+
+    planted = m["planted_copy_keys"]
+    assert m["planted"]["office_copies"] == 2 and m["planted"]["plot_copies"] == 6  # ceil(16/8), ceil(24/4)
+    assert len(planted["vacant_buildings"]) == 16 and len(planted["plots"]) >= 24
+    assert {k for k in got if in_copy(k)} == set(planted["vacant_buildings"]) | set(planted["plots"])
+    # each office copy carries the office cell's signal rows (the core has one more vacancy row: a shop)
+    d = generate_town(tmp_path / "demo", seed=7)
+    assert m["csv_rows"]["vacancy"] - 1 == 3 * (d["csv_rows"]["vacancy"] - 1)
+    assert m["csv_rows"]["energy"] == 3 * d["csv_rows"]["energy"]

@@ -69,24 +69,30 @@ from plekzoeker.demo.gtfs import write_demo_gtfs
 from plekzoeker.demo.identifiers import Context, Placed
 from plekzoeker.demo.noise import noise_grid, write_noise
 from plekzoeker.demo.osm import OsmCollector, write_osm
-from plekzoeker.demo.plan import build_core, build_variants, plan_cells
+from plekzoeker.demo.plan import COPYABLE, DEFAULT_DENSITY, build_core, build_variants, plan_cells
 from plekzoeker.demo.ranking import write_ranking_inputs
 from plekzoeker.demo.truth import build_truth, check_templates
 
 log = logging.getLogger(__name__)
 
 
-def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict:
-    """Write the demo town into ``outdir`` (created if needed) and return the manifest (also written)."""
+def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
+                  density: tuple[float, float] = DEFAULT_DENSITY) -> dict:
+    """Write the demo town into ``outdir`` (created if needed) and return the manifest (also written).
+
+    ``density``: planted vacant buildings and usable plots per 1,000 units when ``units`` scales the
+    town (copies of the office and plot cells, :mod:`plekzoeker.demo.plan`); ``(0, 0)`` for none.
+    """
     t_start = time.perf_counter()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     core = build_core(seed)
     variants = build_variants(seed) if units else []
-    cells, scale = plan_cells(seed, units, core, variants)
+    cells, scale = plan_cells(seed, units, core, variants, density)
     check_templates(core, variants)
-    log.info("demo town: %d cells (%d extra), about %d units", len(cells), scale["extra_cells"],
-             scale["core_units"] + sum(variants[int(c.key.split(':')[1])].n_vbo for c in cells if c.group >= 0))
+    ctx0 = Context(seed, core, variants)
+    log.info("demo town: %d cells (%d extra: %s copies), about %d units", len(cells), scale["extra_cells"],
+             scale["copies"], sum(ctx0.frozen(c).n_vbo for c in cells))
 
     def ctx_factory():
         return Context(seed, core, variants)
@@ -94,6 +100,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
     chunk = 100_000
     osm = OsmCollector()
     core_placed: dict[str, Placed] = {}
+    copies: dict[int, Placed] = {}  # the office/plot copies by cell serial (small: their signals and truth)
     counts = {"panden": 0, "verblijfsobjecten": 0, "percelen": 0}
     bounds = [np.inf, np.inf, -np.inf, -np.inf]
 
@@ -109,17 +116,23 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
         grow(pl.pand["geom"])
         if pl.cell.group < 0:
             core_placed[pl.cell.key] = pl
+        elif pl.cell.key in COPYABLE:
+            copies[pl.cell.serial] = pl
 
     def on_vbo(pl: Placed):
         counts["verblijfsobjecten"] += len(pl.vbo_ids)
         if pl.cell.group < 0:
             core_placed[pl.cell.key].vbo = pl.vbo
+        elif pl.cell.key in COPYABLE:
+            copies[pl.cell.serial].vbo = pl.vbo
 
     def on_parcel(pl: Placed):
         counts["percelen"] += len(pl.parcel_ids)
         grow(pl.parcel["geometry"])
         if pl.cell.group < 0:
             core_placed[pl.cell.key].parcel = pl.parcel
+        elif pl.cell.key in COPYABLE:
+            copies[pl.cell.serial].parcel = pl.parcel
 
     bag, brk = outdir / "bag.gpkg", outdir / "brk_percelen.gpkg"
     for p in (bag, brk):
@@ -147,14 +160,15 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None) -> dict
     write_noise(outdir / "noise_lden.tif", noise, origin)
     t_osm = time.perf_counter()
 
-    manifest = build_truth(outdir, seed, core_placed, osm, noise, origin)
+    manifest = build_truth(outdir, seed, core_placed, osm, noise, origin, copies=list(copies.values()))
     manifest.update({
         "municipality": MUNICIPALITY, "woonplaats": TOWN, "seed": seed, "units_requested": units,
         "reference_date": REFERENCE_DATE.isoformat(), "crs": CRS,
         "bbox_rd": [round(v, 3) for v in bbox],
         "counts": {**counts, "streets": osm_info["highway_ways"], "street_names": osm_info["street_names"],
                    "osm_nodes": osm_info["nodes"], "osm_ways": osm_info["ways"], "cells": len(cells),
-                   "extra_cells": scale["extra_cells"], "noise_cells": int(noise.size)},
+                   "extra_cells": scale["extra_cells"], "noise_cells": int(noise.size),
+                   "office_copies": scale["copies"]["offices"], "plot_copies": scale["copies"]["plots"]},
         "pois": poi_counts(osm),
         "osm_check_nodes": osm_info["check_nodes"],
         "assumptions": ASSUMPTIONS,
@@ -200,6 +214,18 @@ def poi_counts(osm: OsmCollector) -> dict[str, int]:
     return out
 
 
+def parse_density(text: str) -> tuple[float, float]:
+    """``"1,2"`` → (1.0, 2.0): planted vacant buildings and usable plots per 1,000 units."""
+    parts = [x.strip() for x in text.split(",")]
+    try:
+        vals = tuple(float(x) for x in parts)
+    except ValueError:
+        vals = ()
+    if len(vals) != 2 or min(vals) < 0 or max(vals) > 100:
+        raise ValueError(f"{text!r} is not two numbers 0..100 (vacant buildings, plots per 1,000 units), e.g. 1,2")
+    return vals[0], vals[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m plekzoeker.demo.generate",
@@ -209,11 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same data (default 7)")
     ap.add_argument("--units", type=int, default=None,
                     help="scale to about this many verblijfsobjecten by adding neighbourhoods (benchmarks)")
+    ap.add_argument("--density", type=parse_density, default=DEFAULT_DENSITY,
+                    help="with --units: planted vacant buildings and usable plots per 1,000 units (default 1,2)")
     ap.add_argument("--quiet", action="store_true", help="no progress messages")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     t0 = time.perf_counter()
-    m = generate_town(args.outdir, seed=args.seed, units=args.units)
+    m = generate_town(args.outdir, seed=args.seed, units=args.units, density=args.density)
     print(f"Demodorp written to {args.outdir} in {time.perf_counter() - t0:.1f} s: {json.dumps(m['counts'])}")
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -89,29 +90,33 @@ def check_templates(core: dict[str, Frozen], variants: list[Frozen]) -> None:
                 raise AssertionError(f"{f.label}: building {j} is not inside a parcel")
 
 
-def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollector, noise, origin) -> dict:
-    """Planted cases with their identifiers, checks of the planted geometry, and the signal CSVs."""
-    vacant, occupied = [], []
-    rows_vac, rows_est, rows_en, rows_own = [], [], [], []
-    rng = np.random.default_rng([seed, 8])
-    kvk = iter(int(v) for v in rng.permutation(np.arange(90000000, 90000000 + 5000)))
+def _key(pl: Placed, j: int) -> dict:
+    v = pl.vbo
+    return {"postcode": v["postcode"][j], "huisnummer": int(v["huisnummer"][j]),
+            "huisletter": v["huisletter"][j] or "", "toevoeging": v["toevoeging"][j] or ""}
 
-    def key(pl: Placed, j: int) -> dict:
-        v = pl.vbo
-        return {"postcode": v["postcode"][j], "huisnummer": int(v["huisnummer"][j]),
-                "huisletter": v["huisletter"][j] or "", "toevoeging": v["toevoeging"][j] or ""}
 
-    def row(pl: Placed, j: int, by: str, **extra) -> dict:
-        base = {"verblijfsobject_id": "", "postcode": "", "huisnummer": "", "huisletter": "", "toevoeging": ""}
-        if by == "id":
-            base["verblijfsobject_id"] = pl.vbo["identificatie"][j]
-        else:
-            base.update(key(pl, j))
-        base.update(extra)
-        return base
+def _row(pl: Placed, j: int, by: str, **extra) -> dict:
+    """A signal CSV row keyed by verblijfsobject id (``by="id"``) or by address."""
+    base = {"verblijfsobject_id": "", "postcode": "", "huisnummer": "", "huisletter": "", "toevoeging": ""}
+    if by == "id":
+        base["verblijfsobject_id"] = pl.vbo["identificatie"][j]
+    else:
+        base.update(_key(pl, j))
+    base.update(extra)
+    return base
 
-    off = core["offices"]
-    source = "Leegstandsregister gemeente Demodorp (test)"
+
+def office_cases(off: Placed, rng, kvk, source: str, sinks: tuple[list, list, list, list],
+                 check: bool = True) -> list[tuple[str, str, dict]]:
+    """The office buildings of one placed office cell: (outcome, pand id, truth row) each, with their
+    signal and owner rows appended to ``sinks`` (vacancy, establishments, energy, owners).
+
+    The outcome is re-derived from the placed data with the default rules; ``check`` asserts it is
+    the designed one (the core cell); a copy's outcome is counted as derived.
+    """
+    rows_vac, rows_est, rows_en, rows_own = sinks
+    out = []
     for k, b in enumerate(off.frozen.tile.offices):
         pand_id = off.pand_ids[b["pand"]]
         pstatus = off.pand["status"][b["pand"]]
@@ -128,39 +133,106 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
                 confs.append((conf, u["area"]))
             units_out.append({"verblijfsobject_id": vid, "oppervlakte": u["area"], "gebruiksdoel": u["doel"],
                               "status": u.get("status", VBO_IN_USE), "signals": sig, "confidence_default": conf,
-                              "vacant": bool(is_vac), **key(off, j)})
+                              "vacant": bool(is_vac), **_key(off, j)})
             by = "addr" if u.get("reg") == "addr" else "id"
             if u.get("reg"):
-                rows_vac.append(row(off, j, by, vacant_since=u["since"].isoformat(), source=source))
+                rows_vac.append(_row(off, j, by, vacant_since=u["since"].isoformat(), source=source))
             if u.get("est"):
-                rows_est.append(row(off, j, "addr" if (k + j) % 5 == 0 else "id", kvk_nummer=str(next(kvk)),
-                                    active="true" if u["est"] == "active" else "false"))
+                rows_est.append(_row(off, j, "addr" if (k + j) % 5 == 0 else "id", kvk_nummer=str(next(kvk)),
+                                     active="true" if u["est"] == "active" else "false"))
             if u.get("energy"):
                 kwh = float(rng.uniform(2, 12)) if u["energy"] == "low" else float(rng.uniform(85, 210))
-                rows_en.append(row(off, j, "addr" if (k + j) % 4 == 0 else "id", kwh_per_m2=f"{kwh:.1f}"))
-        # the expectation follows from the design; check it against the default rules
-        if b["expected"] == "occupied":
-            assert n_vac == 0, b
-            occupied.append(pand_id)
+                rows_en.append(_row(off, j, "addr" if (k + j) % 4 == 0 else "id", kwh_per_m2=f"{kwh:.1f}"))
+        if n_vac == 0:
+            exp = "occupied"
         else:
             exp = ("excluded:demolition" if pstatus == "Sloopvergunning verleend" else
                    "candidate" if vac_area >= ASSUMPTIONS["min_building_area_m2"] else "below_min_area")
+        if check:  # the expectation follows from the design; check it against the default rules
             assert exp == b["expected"], (b["case"], exp, vac_area)
+        detail: dict = {}
+        if exp != "occupied" and check:
             total = sum(u["area"] for u in b["units"])
             conf = sum(c * a for c, a in confs) / sum(a for _, a in confs)
-            vacant.append({
+            detail = {
                 "pand_id": pand_id, "case": b["case"], "expected": b["expected"],
                 "vacant_office_area_m2": vac_area, "office_area_m2": total, "n_units": len(b["units"]),
                 "n_units_vacant": n_vac, "signals": sig_all, "confidence_default": round(conf, 4),
                 "pand_status": pstatus, "address": f"{units_out[0]['postcode']} {units_out[0]['huisnummer']}",
                 "street": off.vbo["openbare_ruimte_naam"][b["vbos"][0]], "units": units_out, "note": b["note"],
                 "perceel_kadastrale_aanduiding": aanduiding(off, b["parcel"]),
-            })
+            }
+        out.append((exp, pand_id, detail))
         rows_own.append({"kadastrale_aanduiding": aanduiding(off, b["parcel"]), "verblijfsobject_id": "",
                          "pand_id": "", "owner_name": b["owner"][1], "owner_kind": b["owner"][0]})
         if b["case"] == "occupied_mixed":  # an owner export may also be keyed by building
             rows_own.append({"kadastrale_aanduiding": "", "verblijfsobject_id": "", "pand_id": pand_id,
                              "owner_name": b["owner"][1], "owner_kind": b["owner"][0]})
+    return out
+
+
+def tile_exclusions(pl: Placed) -> tuple[list, dict[str, list]]:
+    """The water and hard land-cover exclusion polygons of one placed cell (its own OSM areas)."""
+    ox, oy = pl.offset
+    polys = [(shapely.Polygon(np.asarray(ring) + (ox, oy)), tags) for ring, tags in pl.frozen.tile.areas]
+    water = [g for g, tags in polys if tags.get("natural") == "water"]
+    classes = {name.split(":", 1)[1]: [g for g, tags in polys if tags.get(k) == v]
+               for name, (k, v) in EXCLUDED_CLASSES.items()}
+    return water, classes
+
+
+def plot_cases(pl: Placed, water, classes: dict[str, list], noise, origin, rows_own: list,
+               check: bool = True) -> list[dict]:
+    """The planted plots of one placed cell evaluated with the default rules (owner rows appended);
+    ``check`` asserts the designed outcome and reason (the core cells)."""
+    built_mask = np.isin(pl.pand["status"], BUILT_STATUSES)
+    panden = pl.pand["geom"][built_mask]
+    plots = []
+    for p in pl.frozen.tile.plots:
+        i = p["parcel"]
+        g = pl.parcel["geometry"][i]
+        res = evaluate_plot(g, panden, water, classes, noise, origin)
+        outcome = PLOT_OUTCOME[p["expected"]]
+        kad = aanduiding(pl, i)
+        rows_own.append({"kadastrale_aanduiding": kad, "verblijfsobject_id": "", "pand_id": "",
+                         "owner_name": p["owner"][1], "owner_kind": p["owner"][0]})
+        if not check:
+            plots.append({**res, "kadastrale_aanduiding": kad})
+            continue
+        assert res["outcome"] == outcome, (p["case"], res)
+        if p["expected"] in ("water", "noise") or p["expected"] in EXCLUDED_CLASSES:
+            main = max(res["removed_m2"], key=res["removed_m2"].get)
+            assert main == p["expected"].split(":")[-1], res
+            k, v = EXCLUDED_CLASSES.get(p["expected"], ("natural", "water") if p["expected"] == "water" else (None, None))
+            # what detection records as the reason (result.exclusion, "removed" in the evidence)
+            res["expected_reason"] = f"osm:{k}={v}" if k else "raster:noise_lden>65"
+        plots.append({"perceel_id": pl.parcel_ids[i], "kadastrale_aanduiding": kad, "case": p["case"],
+                      "area_m2": round(float(g.area), 3), "kadastrale_grootte": int(pl.parcel["kadastraleGrootteWaarde"][i]),
+                      "expected": p["expected"], "expected_outcome": outcome, **res,
+                      "owner_kind": p["owner"][0], "note": p["note"]})
+    return plots
+
+
+def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollector, noise, origin,
+                copies: list[Placed] | None = None) -> dict:
+    """Planted cases with their identifiers, checks of the planted geometry, and the signal CSVs.
+
+    ``copies``: placed copies of the office and plot cells (a scaled town); their CSV rows are
+    written after the core's (so the core's rows, and the demo, do not change) and their planted
+    outcomes are counted in ``planted``, not listed case by case.
+    """
+    vacant, occupied = [], []
+    rows_vac, rows_est, rows_en, rows_own = [], [], [], []
+    rng = np.random.default_rng([seed, 8])
+    kvk = iter(int(v) for v in rng.permutation(np.arange(90000000, 90000000 + 5000)))
+
+    source = "Leegstandsregister gemeente Demodorp (test)"
+    sinks = (rows_vac, rows_est, rows_en, rows_own)
+    for exp, pand_id, detail in office_cases(core["offices"], rng, kvk, source, sinks):
+        if exp == "occupied":
+            occupied.append(pand_id)
+        else:
+            vacant.append(detail)
     # shops, services, industry: active establishments at most of them; one vacant shop in the register
     shops_out = []
     for ck in ("centre", "industry", "res:zuidwijk"):
@@ -168,7 +240,7 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
         for n, j in enumerate(pl.frozen.tile.shops):
             vid = pl.vbo["identificatie"][j]
             if ck == "centre" and n == 3:
-                rows_vac.append(row(pl, j, "addr", vacant_since="2024-04-01", source=source))
+                rows_vac.append(_row(pl, j, "addr", vacant_since="2024-04-01", source=source))
                 shops_out.append({"verblijfsobject_id": vid, "case": "vacant_shop_in_register",
                                   "gebruiksdoel": pl.vbo["gebruiksdoel"][j],
                                   "note": "winkelfunctie only: not a candidate with the default gebruiksdoelen"})
@@ -177,35 +249,33 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
                 shops_out.append({"verblijfsobject_id": vid, "case": "shop_without_establishment",
                                   "gebruiksdoel": pl.vbo["gebruiksdoel"][j], "note": "no KvK row"})
                 continue
-            rows_est.append(row(pl, j, "addr" if n % 4 == 1 else "id", kvk_nummer=str(next(kvk)), active="true"))
+            rows_est.append(_row(pl, j, "addr" if n % 4 == 1 else "id", kvk_nummer=str(next(kvk)), active="true"))
     # plots
     water = [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get("natural") == "water"]
     classes = {name.split(":", 1)[1]: [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get(k) == v]
                for name, (k, v) in EXCLUDED_CLASSES.items()}
     plots = []
     for ck in ("plots", "cemetery"):
-        pl = core[ck]
-        built_mask = np.isin(pl.pand["status"], BUILT_STATUSES)
-        panden = pl.pand["geom"][built_mask]
-        for p in pl.frozen.tile.plots:
-            i = p["parcel"]
-            g = pl.parcel["geometry"][i]
-            res = evaluate_plot(g, panden, water, classes, noise, origin)
-            outcome = PLOT_OUTCOME[p["expected"]]
-            assert res["outcome"] == outcome, (p["case"], res)
-            if p["expected"] in ("water", "noise") or p["expected"] in EXCLUDED_CLASSES:
-                main = max(res["removed_m2"], key=res["removed_m2"].get)
-                assert main == p["expected"].split(":")[-1], res
-                k, v = EXCLUDED_CLASSES.get(p["expected"], ("natural", "water") if p["expected"] == "water" else (None, None))
-                # what detection records as the reason (result.exclusion, "removed" in the evidence)
-                res["expected_reason"] = f"osm:{k}={v}" if k else "raster:noise_lden>65"
-            kad = aanduiding(pl, i)
-            plots.append({"perceel_id": pl.parcel_ids[i], "kadastrale_aanduiding": kad, "case": p["case"],
-                          "area_m2": round(float(g.area), 3), "kadastrale_grootte": int(pl.parcel["kadastraleGrootteWaarde"][i]),
-                          "expected": p["expected"], "expected_outcome": outcome, **res,
-                          "owner_kind": p["owner"][0], "note": p["note"]})
-            rows_own.append({"kadastrale_aanduiding": kad, "verblijfsobject_id": "", "pand_id": "",
-                             "owner_name": p["owner"][1], "owner_kind": p["owner"][0]})
+        plots += plot_cases(core[ck], water, classes, noise, origin, rows_own, check=True)
+    # the office and plot copies of a scaled town (plekzoeker/demo/plan.py): their signal and owner
+    # rows, and their planted outcome counted (re-derived from the placed data, not assumed)
+    planted = {"vacant_buildings": sum(v["expected"] == "candidate" for v in vacant),
+               "plots": sum(p["expected_outcome"] == "usable" for p in plots), "office_copies": 0, "plot_copies": 0}
+    kvk_copies = itertools.count(91_000_000)
+    copy_keys: dict[str, list[str]] = {"vacant_buildings": [], "plots": []}  # candidate keys, as detection writes them
+    for pl in copies or ():
+        if pl.cell.key == "offices":
+            planted["office_copies"] += 1
+            copy_keys["vacant_buildings"] += [f"pand:{pid}" for exp, pid, _ in
+                                              office_cases(pl, rng, kvk_copies, source, sinks, check=False)
+                                              if exp == "candidate"]
+        else:
+            planted["plot_copies"] += 1
+            w, cl = tile_exclusions(pl)
+            copy_keys["plots"] += [f"perceel:{p['kadastrale_aanduiding']}" for p in
+                                   plot_cases(pl, w, cl, noise, origin, rows_own, check=False) if p["outcome"] == "usable"]
+    planted["vacant_buildings"] += len(copy_keys["vacant_buildings"])
+    planted["plots"] += len(copy_keys["plots"])
     _write_csv(outdir / "vacancy.csv", ["verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging",
                                         "vacant_since", "source"], rows_vac)
     _write_csv(outdir / "establishments.csv", ["verblijfsobject_id", "postcode", "huisnummer", "huisletter",
@@ -217,6 +287,7 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
     return {
         "vacant_buildings": vacant, "occupied_offices": occupied, "plots": plots, "other_units": shops_out,
         "natural_person_names": sorted({r["owner_name"] for r in rows_own if r["owner_kind"] == "natural_person"}),
+        "planted": planted, "planted_copy_keys": copy_keys,
         "csv_rows": {"vacancy": len(rows_vac), "establishments": len(rows_est), "energy": len(rows_en),
                      "owners": len(rows_own)},
     }
