@@ -107,9 +107,9 @@ def detect_merge_task(config_path: str | None, overrides: dict | None, run_id: i
 
 @task(task_run_name="score-merge {label}", timeout_seconds=TIMEOUT_S["part"], **RETRY)
 def score_merge_task(config_path: str | None, overrides: dict | None, run_id: int, parts: list[dict],
-                     label: str = "all") -> dict:
+                     label: str = "all", areas: list[dict] | None = None) -> dict:
     return partitioned.merge_score(stages.engine_ready(), load_config(config_path, overrides), run_id,
-                                   [Part.from_dict(p) for p in parts])
+                                   [Part.from_dict(p) for p in parts], areas)
 
 
 def retry_fetch(task, task_run, state) -> bool:
@@ -194,7 +194,7 @@ def score_flow(config_path: str | None = None, run_id: int = 0, force: bool = Fa
         parts = plan_task(config_path, overrides, "score", label)
         futures = [score_part_task.submit(config_path, overrides, run_id, p) for p in parts]
         done = [f.result() for f in futures]
-        res = {**score_merge_task(config_path, overrides, run_id, parts, label), "areas": done}
+        res = {**score_merge_task(config_path, overrides, run_id, parts, label, done), "areas": done}
     else:
         res = score_task(config_path, run_id, overrides, label)
     stages.mark_stage(stages.engine_ready(), "score", key, run_id)

@@ -12,7 +12,11 @@ Detection reads each area through ``cfg['area']['bbox']`` (the part's read box: 
 the parcels intersecting it, and the part keeps the candidates it owns. An owner's union of
 adjacent parcels reaching further than the buffer past a part's edge would be cut there (raise
 ``detect_buffer_m`` for such estates). Scoring reads only the part's box (nodes, edges, POIs), which is exact by the network buffer
-(see ``scoring.partition``).
+(see ``scoring.partition``). Transit, the costliest part of scoring with a feed (one CSA search per
+candidate and departure), is routed per area too, over the whole feed, walk graph and destinations
+(:func:`_transit_part`), so each candidate gets the single run's times; the merge pivots them back
+into the frame the single run builds. Context, no-data and the ranking stay in the merge, over all
+candidates.
 """
 from __future__ import annotations
 
@@ -38,7 +42,9 @@ from plekzoeker.scoring.criteria_config import AccessConfig
 from plekzoeker.scoring.detect import CANDIDATE, EXCLUSION, candidate_frame, detect_area, exclusion_frame, write_detect
 from plekzoeker.scoring.offers import add_offered
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
-from plekzoeker.scoring.run import ACCESS, CANDIDATES_SQL, POIS_SQL, category_specs, write_score
+from plekzoeker.scoring.run import ACCESS, CANDIDATES_SQL, POIS_SQL, category_specs, graphs, write_score
+from plekzoeker.scoring.transit import transit_frame
+from plekzoeker.scoring.transit_config import TransitConfig
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +85,11 @@ FROM (SELECT identificatie, ST_PointOnSurface(geom) AS p FROM core.pand WHERE id
 MERGE_SQL = "INSERT INTO {staging} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM ({union}) u ORDER BY {key}, part_no"
 
 WORK_PREFIX = "part_"
-_NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access)$")
+_NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access|transit)$")
+# transit times of a part's candidates in long form (one row per candidate and category), pivoted back by the merge
+TRANSIT_COLUMNS = ("candidate_key", "category", "median_min", "best_min", "within")
+TRANSIT_DDL = ("(candidate_key text NOT NULL, category text NOT NULL, median_min double precision, "
+               "best_min double precision, within double precision)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,20 +307,72 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
         access["dist_m"] = access["dist_m"].astype(object).where(access["dist_m"].notna(), None)
     write_work(engine, run_id, _work_spec(work_table(run_id, part, "access"), ACCESS.columns, None, None),
                "(LIKE result.access INCLUDING DEFAULTS)", access)
+    transit_info = _transit_part(engine, cfg, run_id, part, cands)
     res = {"part": part.key, "label": part.label, "candidates": len(cands), "graph_nodes": len(nodes),
            "pois": len(pois), "seconds": round(time.perf_counter() - t0, 2),
            "snapped_pois": {m: sum(v["snapped"] for v in c["categories"].values()) for m, c in cov.items()},
-           "pois_too_far": {m: sum(v["too_far"] for v in c["categories"].values()) for m, c in cov.items()}}
+           "pois_too_far": {m: sum(v["too_far"] for v in c["categories"].values()) for m, c in cov.items()},
+           "transit": transit_info}
     log.info("score %s: %d candidate(s), %d node(s) and %d POI(s) in the buffered area, %.1fs", part.label,
              res["candidates"], res["graph_nodes"], res["pois"], res["seconds"])
     return res
 
 
-def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) -> dict:
-    """Score every candidate from the parts' access tables: :func:`scoring.run.write_score`, as the single run
-    does (context, transit and no-data over all candidates), with the parts' access rows merged into its
-    swap (duplicates from overlapping areas dropped)."""
+def _transit_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, cands: pd.DataFrame) -> dict:
+    """Transit times of the candidates one area owns, into its work table (long form).
+
+    Transit is a per-origin search (``scoring.transit.travel_times``: one CSA run per candidate and
+    departure over the whole timetable), so an area's candidates get exactly the times the single
+    run gives them as long as every area sees the whole feed, the whole walk graph and every
+    destination: that is what this reads (not the area's box). Only the routing is split; the
+    timetable is built in each area (the price of areas that share nothing but the database)."""
+    with engine.connect() as conn:
+        pois = pd.read_sql(sa.text(POIS_SQL), conn)
+    frame, info = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
+                                lambda: graphs(engine, ["walk"])["walk"]) if len(cands) else (pd.DataFrame(), {})
+    rows = []
+    for cat in TransitConfig.from_config(cfg).categories if len(frame.columns) else ():
+        rows.append(pd.DataFrame({"candidate_key": frame.index.to_numpy(), "category": cat,
+                                  "median_min": frame[f"transit_{cat}_min"].to_numpy(),
+                                  "best_min": frame[f"transit_{cat}_best_min"].to_numpy(),
+                                  "within": frame[f"transit_{cat}_within"].to_numpy()}))
+    long = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(TRANSIT_COLUMNS))
+    for c in ("median_min", "best_min"):
+        long[c] = long[c].astype(object).where(long[c].notna(), None)
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, "transit"), TRANSIT_COLUMNS, None, None),
+               TRANSIT_DDL, long)
+    return info
+
+
+def merged_transit(engine: sa.Engine, cfg: dict, sources: list[str], cands: pd.DataFrame,
+                   infos: list[dict]) -> tuple[pd.DataFrame, dict]:
+    """The parts' transit work tables as the frame ``transit_frame`` gives the single run (same columns,
+    in the same order, indexed by candidate_key); no feed in any part → the empty frame."""
+    index = pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key")
+    fed = [i for i in infos if i.get("feed")]
+    if not fed or not sources:
+        return pd.DataFrame(index=index), {"feed": bool(fed)}
+    union = " UNION ALL ".join(f'SELECT {", ".join(TRANSIT_COLUMNS)} FROM raw."{t}"' for t in sources)
+    with engine.connect() as conn:
+        long = pd.read_sql(sa.text(union), conn).drop_duplicates(["candidate_key", "category"])
+    out = pd.DataFrame(index=index)
+    for cat in TransitConfig.from_config(cfg).categories:
+        one = long[long["category"] == cat].set_index("candidate_key")
+        for col, name in (("median_min", f"transit_{cat}_min"), ("best_min", f"transit_{cat}_best_min"),
+                          ("within", f"transit_{cat}_within")):
+            out[name] = one[col].reindex(index).astype(float)
+    info = {**fed[0], "parts": len(fed), "route_s": round(sum(i.get("route_s", 0.0) for i in fed), 2),
+            "walk_s": round(sum(i.get("walk_s", 0.0) for i in fed), 2)}
+    return out, info
+
+
+def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], part_results: list[dict] | None = None) -> dict:
+    """Score every candidate from the parts' access and transit tables: :func:`scoring.run.write_score`, as
+    the single run does (context and no-data over all candidates), with the parts' access rows merged into
+    its swap (duplicates from overlapping areas dropped). ``part_results``: what the parts returned (their
+    transit summaries)."""
     acc_src = [work_table(run_id, p, "access") for p in parts]
+    transit_src = [work_table(run_id, p, "transit") for p in parts]
     ac = AccessConfig.from_config(cfg)
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
@@ -330,8 +392,9 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part]) ->
     def merge(cur, staged):
         dupes["access"] = _merge_into(cur, staged["access"], ACCESS.columns, "candidate_key, mode, category", acc_src)
 
+    transit = merged_transit(engine, cfg, transit_src, cands, [r.get("transit") or {} for r in part_results or []])
     summary = write_score(engine, cfg, run_id, cands, pois, dist, coverage, pd.DataFrame(columns=list(ACCESS.columns)),
-                          merge=merge)
+                          merge=merge, transit=transit)
     drop_work_tables(engine, run_id)
     log.info("score: merged %d area(s)", len(parts))
     return {**summary, "parts": len(parts), "duplicates_dropped": int(dupes.get("access", 0))}

@@ -154,18 +154,20 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
 
 
 def write_score(engine: sa.Engine, cfg: dict, run_id: int, cands: gpd.GeoDataFrame, pois: pd.DataFrame,
-                dist: pd.DataFrame, coverage: dict, access: pd.DataFrame, merge=None, cache_dir=None) -> dict:
+                dist: pd.DataFrame, coverage: dict, access: pd.DataFrame, merge=None, cache_dir=None,
+                transit: tuple[pd.DataFrame, dict] | None = None) -> dict:
     """Everything after network access, for the single and the partitioned run alike: the no-data
     categories and the context (rasters, vector context, transit) decided once over all candidates, the
     ranking, then one swap of result.access / result.score / result.ranking (``merge(cur, staged)`` adds
-    the parts' access rows inside that transaction), the coverage and the run info."""
+    the parts' access rows inside that transaction), the coverage and the run info. ``transit``: the
+    transit frame and summary when the parts computed them (pipelines/partitioned.py), else computed here."""
     log_coverage(coverage)
     no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
         context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
-        transit, transit_info = transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
-                                              lambda: graphs(engine, ["walk"], cache_dir)["walk"])
-        context = context.join(transit)
+        transit_rows, transit_info = transit or transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
+                                                              lambda: graphs(engine, ["walk"], cache_dir)["walk"])
+        context = context.join(transit_rows)
         scores, ranking, run_info = rank_candidates(engine, pd.DataFrame(cands.drop(columns="geom")), dist, cfg, run_id,
                                                     context=context, no_data=no_data)
     else:

@@ -11,12 +11,19 @@
 -- unioned so a building in both registries counts once. Returns one row per open plot: its
 -- coverage, the geometry left after subtracting buildings and exclusions (usable0, before the
 -- width test) and what was removed.
-WITH owned AS (
-    SELECT p.identificatie, p.kadastrale_aanduiding, p.geom,
-           CASE WHEN CAST(:perceel_ids AS text[]) IS NULL THEN
-           (SELECT o.owner_kind || ':' || coalesce(o.owner_name, '') FROM core.owner o
-             WHERE o.kadastrale_aanduiding = p.kadastrale_aanduiding ORDER BY o.owner_name LIMIT 1) END AS owner_key
-    FROM core.perceel p
+-- Every per-parcel lookup is a join of pre-aggregated sets (hash joins), never a subquery per row:
+-- the first owner of each parcel, the removed and penalised parts per plot. A correlated subquery
+-- over core.owner (no index) or over a CTE is a scan per parcel, quadratic in the area's size.
+WITH first_owner AS (
+    SELECT DISTINCT ON (o.kadastrale_aanduiding) o.kadastrale_aanduiding,
+           o.owner_kind || ':' || coalesce(o.owner_name, '') AS owner_key
+    FROM core.owner o
+    WHERE o.kadastrale_aanduiding IS NOT NULL AND CAST(:perceel_ids AS text[]) IS NULL
+    ORDER BY o.kadastrale_aanduiding, o.owner_name
+),
+owned AS (
+    SELECT p.identificatie, p.kadastrale_aanduiding, p.geom, fo.owner_key
+    FROM core.perceel p LEFT JOIN first_owner fo ON fo.kadastrale_aanduiding = p.kadastrale_aanduiding
     WHERE CASE WHEN CAST(:perceel_ids AS text[]) IS NULL
                THEN CAST(:minx AS float8) IS NULL OR p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 28992)
                ELSE p.identificatie = ANY(CAST(:perceel_ids AS text[])) END
@@ -79,6 +86,17 @@ removed AS (
     FROM excl e JOIN cand c USING (identificatie)
     GROUP BY e.identificatie, e.what, c.geom
 ),
+removed_json AS (
+    SELECT identificatie, jsonb_agg(jsonb_build_object('removed', what, 'area_m2', round(area_m2::numeric, 1))
+                                    ORDER BY what) AS removed
+    FROM removed WHERE area_m2 > 0.5 GROUP BY identificatie
+),
+penalised_json AS (
+    SELECT identificatie, jsonb_agg(jsonb_build_object('what', what, 'cls', cls, 'wkb', wkb) ORDER BY what) AS penalised
+    FROM (SELECT p.identificatie, p.what, min(p.cls) AS cls, encode(ST_AsBinary(ST_Union(p.geom)), 'hex') AS wkb
+          FROM pen p GROUP BY p.identificatie, p.what) q
+    GROUP BY identificatie
+),
 cut AS (
     SELECT c.identificatie,
            ST_CollectionExtract(ST_MakeValid(
@@ -87,12 +105,10 @@ cut AS (
     GROUP BY c.identificatie, c.geom
 )
 SELECT c.identificatie, c.kadastrale_aanduiding, c.ids, c.area, c.covered, c.geom, cut.usable0,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('removed', r.what, 'area_m2', round(r.area_m2::numeric, 1))
-                                  ORDER BY r.what)
-                 FROM removed r WHERE r.identificatie = c.identificatie AND r.area_m2 > 0.5), '[]'::jsonb) AS removed,
-       coalesce((SELECT jsonb_agg(jsonb_build_object('what', q.what, 'cls', q.cls, 'wkb', q.wkb) ORDER BY q.what)
-                 FROM (SELECT p.what, min(p.cls) AS cls, encode(ST_AsBinary(ST_Union(p.geom)), 'hex') AS wkb
-                       FROM pen p WHERE p.identificatie = c.identificatie GROUP BY p.what) q), '[]'::jsonb) AS penalised,
+       coalesce(rj.removed, '[]'::jsonb) AS removed,
+       coalesce(pj.penalised, '[]'::jsonb) AS penalised,
        (SELECT left(v.identificatie, 4) FROM core.verblijfsobject v ORDER BY v.geom <-> c.geom LIMIT 1) AS gemeente
 FROM cand c JOIN cut USING (identificatie)
+LEFT JOIN removed_json rj USING (identificatie)
+LEFT JOIN penalised_json pj USING (identificatie)
 ORDER BY c.identificatie;
