@@ -132,6 +132,7 @@ from plekzoeker.sources.osm_rules import (
     tags_json,
 )
 from plekzoeker.sources.osm_tags import LANDUSE_RULES
+from plekzoeker.sources.osm_ways_read import WAY_KEYS, OsmWays, WaysCollector, log_ways
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ class OsmData:
     edges: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     landuse: gpd.GeoDataFrame
+    ways: OsmWays  # power lines and buildings with levels/height (sources/osm_ways_read.py), same pass
 
 
 
@@ -258,6 +260,7 @@ class Collector:
         self.lu_rows: list[tuple[str, str, str, bool]] = []
         self.lu_wkb: list[str] = []
         self.n_area_errors = 0
+        self.extra = WaysCollector()  # power lines, building levels (sources/osm_ways_read.py)
 
     # ---- nodes
     def node(self, o: Any) -> None:
@@ -275,6 +278,8 @@ class Collector:
     # ---- ways
     def way(self, o: Any) -> None:
         tags = o.tags
+        if "power" in tags or "building:levels" in tags or "height" in tags:
+            self.extra.way(o)
         hw = tags.get("highway")
         if hw is not None:
             self.n_highway_ways += 1
@@ -391,7 +396,7 @@ def read_osm(
             .with_areas(_RelationFilter(cat_index))
             .with_filter(osmium.filter.EntityFilter(NODE | WAY | AREA))
             .with_filter(osmium.filter.KeyFilter("entrance", *cat_keys).enable_for(NODE))
-            .with_filter(osmium.filter.KeyFilter("highway", *cat_keys).enable_for(WAY))
+            .with_filter(osmium.filter.KeyFilter("highway", *cat_keys, *WAY_KEYS).enable_for(WAY))
             .with_filter(osmium.filter.KeyFilter(*lu_keys, *cat_keys).enable_for(AREA))
         )
         for o in fp:
@@ -429,6 +434,7 @@ def read_osm(
     if col.n_area_errors:
         log.info("%s: %d areas could not be assembled and were skipped", p, col.n_area_errors)
 
+    ways = col.extra.result(area)
     mask = area.mask() if area is not None else None
     if mask is not None:
         shapely.prepare(mask)
@@ -446,7 +452,8 @@ def read_osm(
 
     log.info("%s: %d graph nodes, %d edges, %d POIs, %d land-use areas",
              p, len(nodes), len(edges), len(pois), len(landuse))
-    return OsmData(nodes=nodes, edges=edges, pois=pois, landuse=landuse)
+    log_ways(p, ways)
+    return OsmData(nodes=nodes, edges=edges, pois=pois, landuse=landuse, ways=ways)
 
 
 __all__ = ["OsmData", "read_osm", "DEFAULT_CATEGORIES", "LANDUSE_RULES", "classify_way",
