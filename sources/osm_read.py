@@ -40,6 +40,9 @@ Output (``OsmData``)
     ``natural=water`` + ``water=lake`` is one row ``natural``/``water``). Built by osmium's area
     assembly (closed ways and ``type=multipolygon|boundary`` relations) via ``WKBFactory``;
     what osmium cannot assemble (e.g. a self-intersecting ring) is skipped.
+``ways`` (``osm_ways_read.OsmWays``)
+    ``power_lines`` and ``buildings`` (with ``building:levels`` and/or ``height``) for
+    core.power_line and core.osm_building, read in the same pass; see sources/osm_ways_read.py.
 
 Area filter: with ``area.bbox`` and/or ``area.polygon`` only edges, POIs and land-use polygons
 that *intersect* ``area.mask()`` are kept (not clipped), tested after projecting; graph nodes
@@ -77,20 +80,32 @@ Street graph rules (osmnx-like, adapted to Dutch traffic rules; see ``classify_w
 Implementation and speed
 ------------------------
 One ``osmium.FileProcessor`` run with ``with_locations()`` (node locations cached in C++,
-``flex_mem`` by default) and ``with_areas()`` (osmium reads the relations first, then the whole
-file once). C++ filters (``KeyFilter`` per object type, ``EntityFilter``) drop untagged nodes,
-irrelevant ways and relations before Python sees them, so there is no Python work per file node;
-Python touches only tagged nodes with a relevant key, relevant ways (copying the node ids and
-integer locations of street ways into ``array.array`` buffers) and relevant areas. Splitting,
-projection (one vectorised pyproj call, ``always_xy=True``), lengths and LineString construction
-are numpy/shapely vectorised.
+``flex_mem`` by default: a dense array for the dense ids of an extract, sparse otherwise; for a
+country-size file pass a file-backed store, see ``read_osm``) and ``with_areas()`` (osmium reads the
+relations first, then the whole file once). C++ filters (``KeyFilter`` per object type,
+``EntityFilter``) drop untagged nodes, irrelevant ways and relations before Python sees them, so
+there is no Python work per file node, per address node (``addr:*``/``ref:bag`` are not among the
+node keys) or per plain building way (``building``/``ref:bag``/``start_date`` are not among the way
+keys); Python touches only tagged nodes with a relevant key, relevant ways (copying the node ids and
+integer locations of street ways into ``array.array`` buffers; power lines and buildings with
+``building:levels``/``height`` go to ``osm_ways_read.WaysCollector`` in the same pass, so the file
+is read once) and relevant areas. Splitting, projection (one vectorised pyproj call,
+``always_xy=True``), lengths and LineString construction are numpy/shapely vectorised.
 
-Measured on the 2-core dev machine with a synthetic grid town converted by osmium-tool (5.0 M
-nodes, 1.16 M ways: 190 k streets holding 1.15 M way nodes, 0.96 M buildings, 160 k tagged
-nodes): ``read_osm`` on the PBF takes ~7 s and peaks at ~0.7 GB RSS. Of that, osmium's read with
-location cache, area assembly and C++ filters is ≈2.1 s; per-way Python ≈3.5 s (mostly TagList
-lookups, ~0.25 µs each, and copying ids/locations of the 1.15 M street way nodes, ~1 µs each);
-numpy/pyproj/shapely post-processing ≈1.2 s. The same data as uncompressed XML (560 MB): ~14 s.
+One cost stays in C++ for every building: ``FileProcessor`` puts osmium's area handler *before*
+the filter chain in the second pass (``with_areas(filters)`` filters only the first pass's
+relations, and pyosmium has no negated key filter to keep building ways from the assembler without
+also starving multipolygon relations of their untagged member ways), so each closed building way
+is assembled into an area and then dropped by the ``AREA`` ``KeyFilter``, ~1 µs a building.
+
+Measured on the 2-core shared dev machine with the demo generator's Dutch-like town at 1 M units
+(``benchmarks/bench_ingest.py``; 12.6 MB PBF, 1.72 M nodes of which 1.0 M address nodes and 0.70 M
+building corners, 199 k ways of which 190 k buildings (33 k with ``building:levels``) and 7.8 k
+streets): ``read_osm`` takes 1.5-2.1 s wall on a quiet box and its process peaks at ~245 MB RSS
+(~190 MB of that is the imported libraries). Of that, osmium's C++ pass is ≈0.8 s (decoding alone
+0.43 s; locations, filters ≈0.15 s; relations pass plus assembling the 190 k building areas
+≈0.22 s); per-way Python ≈0.5-0.7 s, the remainder (mostly the 33 k buildings with levels: TagList lookups, ~0.25 µs
+each, and copying their node locations); numpy/pyproj/shapely post-processing ≈0.2 s.
 (Converting a TagList to a dict is ~10 µs per object, so rules use ``tags.get``.)
 
 Errors: a missing, empty, truncated or corrupt file, or one that is not OSM data, raises
