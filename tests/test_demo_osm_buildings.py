@@ -98,3 +98,26 @@ def test_scaled_town_levels_are_read_in_the_same_pass(scaled):
     geo = pand.set_index("identificatie").geometry
     assert shapely.contains(shapely.buffer(geo.loc[one["pand_id"]].values, 0.01), one.geometry.values).all()
     pd.testing.assert_frame_equal(pd.DataFrame(one), pd.DataFrame(alone))
+
+
+def test_ingest_loads_the_same_rows_with_and_without_the_bag_import(db, scaled, tmp_path):
+    from plekzoeker.sources.osm import load_osm
+
+    bare = tmp_path / "bare.osm.pbf"
+    _without_bag_import(scaled / "town.osm.pbf", bare)
+    q = {t: f"SELECT md5(string_agg(r::text, '|' ORDER BY r::text)) FROM (SELECT {cols} FROM core.{t}) r"
+         for t, cols in (("network_node", "node_id, ST_AsBinary(geom)"),
+                         ("network_edge", "u, v, length_m, highway, walk, bike, oneway_bike, osm_way_id, ST_AsBinary(geom)"),
+                         ("poi", "category, name, osm_id, tags, ST_AsBinary(geom)"),
+                         ("landuse", "osm_id, key, value, ST_AsBinary(geom)"))}
+
+    def loaded(pbf: Path) -> tuple[dict, dict]:
+        st = load_osm(db, pbf, force=True)
+        with db.connect() as c:
+            return st.per_table, {t: c.exec_driver_sql(sql).scalar() for t, sql in q.items()}
+
+    full, full_rows = loaded(scaled / "town.osm.pbf")
+    none, none_rows = loaded(bare)
+    assert full_rows == none_rows and all(full_rows.values())
+    assert {t: n for t, n in full.items() if t != "osm_building"} == {t: n for t, n in none.items() if t != "osm_building"}
+    assert none["osm_building"] == 0 < full["osm_building"]
