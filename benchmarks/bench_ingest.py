@@ -179,13 +179,16 @@ def _dutch_pbf(units: int) -> tuple[Path, dict]:
     Like a Dutch extract the file is dominated by the BAG import (a building way per pand, an address
     node per unit; plekzoeker/demo/osm_buildings.py); streets, POIs and land use are a small share.
     """
+    from .bench_national import generator_fingerprint
+
     town = WORK / f"osm_dutch_{units}"
-    pbf, manifest = town / "town.osm.pbf", town / "manifest.json"
-    if not (pbf.exists() and manifest.exists()):
+    pbf, manifest, stamp = town / "town.osm.pbf", town / "manifest.json", town / ".generator"
+    if not (pbf.exists() and manifest.exists() and stamp.exists() and stamp.read_text() == generator_fingerprint()):
         from plekzoeker.demo.generate import generate_town
 
         print(f"generating a demo town with {units:,} units in {town} for its PBF ...", flush=True)
         generate_town(town, units=units)
+        stamp.write_text(generator_fingerprint())  # a town made by older generator code is remade
     return pbf, json.loads(manifest.read_text())["counts"]
 
 
