@@ -15,8 +15,9 @@ Tags, as the BAG import sets them:
   ``building:levels=2`` only on every fifth single-dwelling house of the *added* residential
   neighbourhoods (``units=N``; cells ``variant:<i>``, not the copies of the office and plot cells) —
   those houses have two storeys by construction (tiles.py's rows), and no planted case lies there,
-  so the floors facts of every planted candidate (3DBAG or unknown) are unchanged. Demolished or not-yet-built panden (``Bouw gestart``, ``Sloopvergunning verleend``
-  stay: they stand) are not in OSM: statuses in :data:`NOT_STANDING` are skipped.
+  so the floors facts of every planted candidate (3DBAG or unknown) are unchanged.
+  Demolished and never-built panden (:data:`NOT_STANDING`) are not in OSM and are skipped;
+  ``Bouw gestart`` and ``Sloopvergunning verleend`` panden stand, so they are written.
 * address node at the unit's point: ``addr:street``, ``addr:housenumber`` (number + huisletter),
   ``addr:unit`` (toevoeging, when present), ``addr:postcode``, ``addr:city``, ``ref:bag`` = the
   verblijfsobject id without leading zeros.
