@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,20 +20,25 @@ def machine() -> dict:
 
 
 def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, peak RSS MB of that child alone, stdout)."""
+    """Run a command; return (wall seconds, peak RSS MB of that child alone, stdout).
+
+    The command is started by the small ``benchmarks.spawn`` process, which measures it: forked
+    straight from this (possibly large) process, its peak RSS would start at ours.
+    """
+    import json
+    import sys
     import tempfile
 
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(p.pid, 0)
-        dt = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as res:
+        p = subprocess.run([sys.executable, "-m", "benchmarks.spawn", res.name, *cmd], stdout=out, stderr=err,
+                           text=True, env={**os.environ, **(env or {})})
         out.seek(0)
         err.seek(0)
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[:3])}... failed: {err.read()[-2000:]}")
-        return dt, usage.ru_maxrss / 1024.0, out.read()
+        got = json.loads(Path(res.name).read_text())
+        return got["seconds"], got["rss_mb"], out.read()
 
 
 def bench_db_url() -> str:

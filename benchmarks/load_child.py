@@ -16,11 +16,14 @@ from plekzoeker.db.load import load_input
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     if sys.argv[1] == "osm":
+        from plekzoeker.db.guards import LoadPolicy
         from plekzoeker.settings import load_config
         from plekzoeker.sources.osm import categories_from_config, load_osm
 
-        path = sys.argv[2]
-        st = load_osm(get_engine(start=False), path, categories=categories_from_config(load_config()), force=True)
+        path, cfg = sys.argv[2], load_config()
+        # the benchmark loads towns of other sizes into one database: as `plekzoeker ingest osm --allow-shrink`
+        st = load_osm(get_engine(start=False), path, categories=categories_from_config(cfg), force=True,
+                      policy=LoadPolicy.from_config(cfg, allow_shrink=True))
     else:
         from plekzoeker.sources.bag import VERBLIJFSOBJECT
         from plekzoeker.sources.bag_read import read_bag_verblijfsobject_arrow

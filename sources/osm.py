@@ -72,16 +72,11 @@ def load_osm(engine: sa.Engine, path: str | Path, categories: dict[str, list[str
     def landuse():
         yield data().landuse
 
-    @cache
-    def ways():
-        from .osm_ways_read import read_osm_ways
-        return read_osm_ways(path, area=area)
-
     def power():
-        yield ways().power_lines
+        yield data().ways.power_lines  # read in the same pass as the graph (sources/osm_ways_read.py)
 
     def buildings():
-        yield ways().buildings
+        yield data().ways.buildings
 
     return load_input(engine, "osm", path, {NODE: nodes, EDGE: edges, POI: pois, LANDUSE: landuse, POWER_LINE: power,
                                             OSM_BUILDING: buildings},

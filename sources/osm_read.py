@@ -40,6 +40,9 @@ Output (``OsmData``)
     ``natural=water`` + ``water=lake`` is one row ``natural``/``water``). Built by osmium's area
     assembly (closed ways and ``type=multipolygon|boundary`` relations) via ``WKBFactory``;
     what osmium cannot assemble (e.g. a self-intersecting ring) is skipped.
+``ways`` (``osm_ways_read.OsmWays``)
+    ``power_lines`` and ``buildings`` (with ``building:levels`` and/or ``height``) for
+    core.power_line and core.osm_building, read in the same pass; see sources/osm_ways_read.py.
 
 Area filter: with ``area.bbox`` and/or ``area.polygon`` only edges, POIs and land-use polygons
 that *intersect* ``area.mask()`` are kept (not clipped), tested after projecting; graph nodes
@@ -77,20 +80,32 @@ Street graph rules (osmnx-like, adapted to Dutch traffic rules; see ``classify_w
 Implementation and speed
 ------------------------
 One ``osmium.FileProcessor`` run with ``with_locations()`` (node locations cached in C++,
-``flex_mem`` by default) and ``with_areas()`` (osmium reads the relations first, then the whole
-file once). C++ filters (``KeyFilter`` per object type, ``EntityFilter``) drop untagged nodes,
-irrelevant ways and relations before Python sees them, so there is no Python work per file node;
-Python touches only tagged nodes with a relevant key, relevant ways (copying the node ids and
-integer locations of street ways into ``array.array`` buffers) and relevant areas. Splitting,
-projection (one vectorised pyproj call, ``always_xy=True``), lengths and LineString construction
-are numpy/shapely vectorised.
+``flex_mem`` by default: a dense array for the dense ids of an extract, sparse otherwise; for a
+country-size file pass a file-backed store, see ``read_osm``) and ``with_areas()`` (osmium reads the
+relations first, then the whole file once). C++ filters (``KeyFilter`` per object type,
+``EntityFilter``) drop untagged nodes, irrelevant ways and relations before Python sees them, so
+there is no Python work per file node, per address node (``addr:*``/``ref:bag`` are not among the
+node keys) or per plain building way (``building``/``ref:bag``/``start_date`` are not among the way
+keys); Python touches only tagged nodes with a relevant key, relevant ways (copying the node ids and
+integer locations of street ways into ``array.array`` buffers; power lines and buildings with
+``building:levels``/``height`` go to ``osm_ways_read.WaysCollector`` in the same pass, so the file
+is read once) and relevant areas. Splitting, projection (one vectorised pyproj call,
+``always_xy=True``), lengths and LineString construction are numpy/shapely vectorised.
 
-Measured on the 2-core dev machine with a synthetic grid town converted by osmium-tool (5.0 M
-nodes, 1.16 M ways: 190 k streets holding 1.15 M way nodes, 0.96 M buildings, 160 k tagged
-nodes): ``read_osm`` on the PBF takes ~7 s and peaks at ~0.7 GB RSS. Of that, osmium's read with
-location cache, area assembly and C++ filters is ≈2.1 s; per-way Python ≈3.5 s (mostly TagList
-lookups, ~0.25 µs each, and copying ids/locations of the 1.15 M street way nodes, ~1 µs each);
-numpy/pyproj/shapely post-processing ≈1.2 s. The same data as uncompressed XML (560 MB): ~14 s.
+One cost stays in C++ for every building: ``FileProcessor`` puts osmium's area handler *before*
+the filter chain in the second pass (``with_areas(filters)`` filters only the first pass's
+relations, and pyosmium has no negated key filter to keep building ways from the assembler without
+also starving multipolygon relations of their untagged member ways), so each closed building way
+is assembled into an area and then dropped by the ``AREA`` ``KeyFilter``, ~1 µs a building.
+
+Measured on the 2-core shared dev machine with the demo generator's Dutch-like town at 1 M units
+(``benchmarks/bench_ingest.py``; 12.6 MB PBF, 1.72 M nodes of which 1.0 M address nodes and 0.70 M
+building corners, 199 k ways of which 190 k buildings (33 k with ``building:levels``) and 7.8 k
+streets): ``read_osm`` takes 1.5-2.1 s wall on a quiet box and its process peaks at ~245 MB RSS
+(~190 MB of that is the imported libraries). Of that, osmium's C++ pass is ≈0.8 s (decoding alone
+0.43 s; locations, filters ≈0.15 s; relations pass plus assembling the 190 k building areas
+≈0.22 s); per-way Python ≈0.5-0.7 s, the remainder (mostly the 33 k buildings with levels: TagList lookups, ~0.25 µs
+each, and copying their node locations); numpy/pyproj/shapely post-processing ≈0.2 s.
 (Converting a TagList to a dict is ~10 µs per object, so rules use ``tags.get``.)
 
 Errors: a missing, empty, truncated or corrupt file, or one that is not OSM data, raises
@@ -132,6 +147,7 @@ from plekzoeker.sources.osm_rules import (
     tags_json,
 )
 from plekzoeker.sources.osm_tags import LANDUSE_RULES
+from plekzoeker.sources.osm_ways_read import WAY_KEYS, OsmWays, WaysCollector, log_ways
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +180,7 @@ class OsmData:
     edges: gpd.GeoDataFrame
     pois: gpd.GeoDataFrame
     landuse: gpd.GeoDataFrame
+    ways: OsmWays  # power lines and buildings with levels/height (sources/osm_ways_read.py), same pass
 
 
 
@@ -258,6 +275,7 @@ class Collector:
         self.lu_rows: list[tuple[str, str, str, bool]] = []
         self.lu_wkb: list[str] = []
         self.n_area_errors = 0
+        self.extra = WaysCollector()  # power lines, building levels (sources/osm_ways_read.py)
 
     # ---- nodes
     def node(self, o: Any) -> None:
@@ -275,6 +293,8 @@ class Collector:
     # ---- ways
     def way(self, o: Any) -> None:
         tags = o.tags
+        if "power" in tags or "building:levels" in tags or "height" in tags:
+            self.extra.way(o)
         hw = tags.get("highway")
         if hw is not None:
             self.n_highway_ways += 1
@@ -391,7 +411,7 @@ def read_osm(
             .with_areas(_RelationFilter(cat_index))
             .with_filter(osmium.filter.EntityFilter(NODE | WAY | AREA))
             .with_filter(osmium.filter.KeyFilter("entrance", *cat_keys).enable_for(NODE))
-            .with_filter(osmium.filter.KeyFilter("highway", *cat_keys).enable_for(WAY))
+            .with_filter(osmium.filter.KeyFilter("highway", *cat_keys, *WAY_KEYS).enable_for(WAY))
             .with_filter(osmium.filter.KeyFilter(*lu_keys, *cat_keys).enable_for(AREA))
         )
         for o in fp:
@@ -429,6 +449,7 @@ def read_osm(
     if col.n_area_errors:
         log.info("%s: %d areas could not be assembled and were skipped", p, col.n_area_errors)
 
+    ways = col.extra.result(area)
     mask = area.mask() if area is not None else None
     if mask is not None:
         shapely.prepare(mask)
@@ -446,7 +467,8 @@ def read_osm(
 
     log.info("%s: %d graph nodes, %d edges, %d POIs, %d land-use areas",
              p, len(nodes), len(edges), len(pois), len(landuse))
-    return OsmData(nodes=nodes, edges=edges, pois=pois, landuse=landuse)
+    log_ways(p, ways)
+    return OsmData(nodes=nodes, edges=edges, pois=pois, landuse=landuse, ways=ways)
 
 
 __all__ = ["OsmData", "read_osm", "DEFAULT_CATEGORIES", "LANDUSE_RULES", "classify_way",

@@ -1,10 +1,11 @@
-"""High-voltage lines and building levels from an OSM file: one light pass for core.power_line and core.osm_building.
+"""High-voltage lines and building levels from an OSM file, for core.power_line and core.osm_building.
 
-A second pass over the file the OSM reader reads (sources/osm_read.py). osmium's ``KeyFilter`` lets
-through only ways with a ``power``, ``building:levels`` or ``height`` key, so the cost is the
-node-location pass plus those ways — not the ~10M building ways of a Dutch extract, most of which
-carry neither tag. Both tables come from the same pass (:func:`read_osm_ways`); the loader asks for
-each table separately, so the caller caches the result.
+Read in the OSM reader's single pass (sources/osm_read.py calls :class:`WaysCollector` for the ways
+osmium's C++ ``KeyFilter`` lets through with a ``power``, ``building:levels`` or ``height`` key), so
+the loader reads the file once; :func:`read_osm_ways` makes a pass of its own for reading these
+tables alone. Python sees only those ways — not the ~10M building ways of a Dutch extract, most of
+which carry neither tag — and per way only copies the integer node locations; the geometries are
+built in vectorised shapely calls at the end.
 
 * **power lines**: ``power=line`` ways (overhead high-voltage). ``power=minor_line`` (distribution)
   and cables (underground) are not high-voltage overhead lines and are not read. A line with fewer
@@ -23,11 +24,13 @@ Coordinates are projected to RD New with the OSM reader's transformer and cut to
 """
 from __future__ import annotations
 
+import array
 import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -71,67 +74,129 @@ def pand_id_from_ref(value: str | None) -> str | None:
     return v.zfill(16) if v.isdigit() and 13 <= len(v) <= 16 else None
 
 
+WAY_KEYS = ("power", "building:levels", "height")  # the KeyFilter of the ways this module reads
+
+
+class WaysCollector:
+    """Power lines and buildings with levels/height, collected way by way into flat integer buffers.
+
+    :meth:`way` is called by this module's own pass and by the OSM reader's single pass
+    (sources/osm_read.py) for the ways that carry one of :data:`WAY_KEYS`; it copies osmium's
+    fixed-point node locations (only the valid ones) into ``array.array`` buffers, so no geometry
+    object is made per way. :meth:`result` projects and builds all geometries in vectorised calls.
+    """
+
+    def __init__(self) -> None:
+        self.p_ids: list[str] = []
+        self.p_volt: list[str | None] = []
+        self.p_len = array.array("q")
+        self.p_x, self.p_y = array.array("i"), array.array("i")
+        self.b_ids: list[str] = []
+        self.b_pand: list[str | None] = []
+        self.b_levels: list[int | None] = []
+        self.b_height: list[float | None] = []
+        self.b_len = array.array("q")
+        self.b_x, self.b_y = array.array("i"), array.array("i")
+
+    def way(self, o: Any) -> None:
+        t = o.tags
+        if t.get("power") == "line":
+            xs, ys = _located(o)
+            if len(xs) >= 2:
+                self.p_ids.append(f"w{o.id}")
+                self.p_volt.append(t.get("voltage"))
+                self.p_len.append(len(xs))
+                self.p_x.extend(xs)
+                self.p_y.extend(ys)
+        b = t.get("building")
+        if b and b != "no" and o.is_closed():
+            levels, height = parse_levels(t.get("building:levels")), parse_height(t.get("height"))
+            if levels is None and height is None:
+                return
+            xs, ys = _located(o)
+            if len(xs) < 4:
+                return
+            self.b_ids.append(f"w{o.id}")
+            self.b_pand.append(pand_id_from_ref(t.get("ref:bag")))
+            self.b_levels.append(levels)
+            self.b_height.append(height)
+            self.b_len.append(len(xs))
+            self.b_x.extend(xs)
+            self.b_y.extend(ys)
+
+    def result(self, area: Area | None = None) -> OsmWays:
+        """The collected ways as GeoDataFrames in EPSG:28992, cut to ``area`` (intersecting, not clipped)."""
+        from plekzoeker.sources.osm_build import project_fixed
+
+        def coords(xb: array.array, yb: array.array) -> np.ndarray:
+            x, y = project_fixed(np.frombuffer(xb, dtype=np.int32), np.frombuffer(yb, dtype=np.int32))
+            return np.column_stack([x, y])
+
+        def parts(lens: array.array) -> np.ndarray:
+            return np.repeat(np.arange(len(lens)), np.frombuffer(lens, dtype=np.int64))
+
+        lines = gpd.GeoDataFrame({"osm_id": self.p_ids, "voltage": self.p_volt},
+                                 geometry=shapely.linestrings(coords(self.p_x, self.p_y), indices=parts(self.p_len))
+                                 if self.p_ids else [], crs=28992)
+        if self.b_ids:
+            rings = shapely.linearrings(coords(self.b_x, self.b_y), indices=parts(self.b_len))
+            where = shapely.point_on_surface(shapely.make_valid(shapely.polygons(rings)))
+        else:
+            where = []
+        buildings = gpd.GeoDataFrame({"osm_id": self.b_ids, "pand_id": self.b_pand, "levels": self.b_levels,
+                                      "height_m": self.b_height}, geometry=where, crs=28992)
+        buildings["levels"] = buildings["levels"].astype("Int64")
+        buildings["height_m"] = buildings["height_m"].astype("Float64")
+        mask = area.mask() if area is not None else None
+        if mask is not None:
+            lines = lines[shapely.intersects(mask, lines.geometry.values)].reset_index(drop=True) if len(lines) else lines
+            buildings = (buildings[shapely.intersects(mask, buildings.geometry.values)].reset_index(drop=True)
+                         if len(buildings) else buildings)
+        return OsmWays(lines[POWER_COLUMNS], buildings[BUILDING_COLUMNS])
+
+
+def _located(o: Any) -> tuple[list[int], list[int]]:
+    xs: list[int] = []
+    ys: list[int] = []
+    for n in o.nodes:
+        loc = n.location
+        if loc.valid():
+            xs.append(loc.x)
+            ys.append(loc.y)
+    return xs, ys
+
+
 def read_osm_ways(path: str | os.PathLike[str], area: Area | None = None,
                   location_storage: str = "flex_mem") -> OsmWays:
-    """Power lines and buildings with levels/height from an OSM PBF/XML file (one pass)."""
+    """Power lines and buildings with levels/height from an OSM PBF/XML file, in a pass of their own.
+
+    The loader does not call this: ``read_osm`` collects the same ways in its single pass
+    (``OsmData.ways``); this is for reading these tables alone.
+    """
     import osmium
     import osmium.filter
 
-    from .osm_build import to_rd
-    from .osm_read import sniff_format
+    from plekzoeker.sources.osm_read import sniff_format
 
     p = Path(path)
     fmt = sniff_format(p)
-    power: dict[str, list] = {"osm_id": [], "voltage": [], "xy": []}
-    bld: dict[str, list] = {"osm_id": [], "pand_id": [], "levels": [], "height_m": [], "xy": []}
+    col = WaysCollector()
     try:
         fp = (osmium.FileProcessor(osmium.io.File(str(p), fmt), osmium.osm.NODE | osmium.osm.WAY)
               .with_locations(location_storage)
               .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-              .with_filter(osmium.filter.KeyFilter("power", "building:levels", "height")))
+              .with_filter(osmium.filter.KeyFilter(*WAY_KEYS)))
         for o in fp:
-            t = o.tags
-            if t.get("power") == "line":
-                xy = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
-                if len(xy) >= 2:
-                    power["osm_id"].append(f"w{o.id}")
-                    power["voltage"].append(t.get("voltage"))
-                    power["xy"].append(np.asarray(xy, dtype=float))
-            b = t.get("building")
-            if b and b != "no" and o.is_closed():
-                levels, height = parse_levels(t.get("building:levels")), parse_height(t.get("height"))
-                if levels is None and height is None:
-                    continue
-                xy = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
-                if len(xy) < 4:
-                    continue
-                bld["osm_id"].append(f"w{o.id}")
-                bld["pand_id"].append(pand_id_from_ref(t.get("ref:bag")))
-                bld["levels"].append(levels)
-                bld["height_m"].append(height)
-                bld["xy"].append(np.asarray(xy, dtype=float))
+            col.way(o)
     except (RuntimeError, OSError, EOFError) as exc:  # osmium's io/pbf/xml/gzip errors
         raise SourceError(p, f"truncated or corrupt OSM file ({str(exc).strip() or type(exc).__name__})") from exc
-    tr = to_rd()
+    out = col.result(area)
+    log_ways(p, out)
+    return out
 
-    def rd(c: np.ndarray) -> np.ndarray:
-        return np.column_stack(tr.transform(c[:, 0], c[:, 1]))
 
-    lines = gpd.GeoDataFrame({"osm_id": power["osm_id"], "voltage": power["voltage"]},
-                             geometry=[shapely.linestrings(rd(c)) for c in power["xy"]], crs=28992)
-    rings = [shapely.make_valid(shapely.polygons(rd(c))) for c in bld["xy"]]
-    buildings = gpd.GeoDataFrame({k: bld[k] for k in BUILDING_COLUMNS[:-1]},
-                                 geometry=shapely.point_on_surface(np.asarray(rings, dtype=object)) if rings else [],
-                                 crs=28992)
-    buildings["levels"] = buildings["levels"].astype("Int64")
-    buildings["height_m"] = buildings["height_m"].astype("Float64")
-    mask = area.mask() if area is not None else None
-    if mask is not None:
-        lines = lines[shapely.intersects(mask, lines.geometry.values)].reset_index(drop=True) if len(lines) else lines
-        buildings = (buildings[shapely.intersects(mask, buildings.geometry.values)].reset_index(drop=True)
-                     if len(buildings) else buildings)
-    log.info("%s: %d power line(s), %d building(s) with levels or height", p, len(lines), len(buildings))
-    return OsmWays(lines[POWER_COLUMNS], buildings[BUILDING_COLUMNS])
+def log_ways(p: Path, w: OsmWays) -> None:
+    log.info("%s: %d power line(s), %d building(s) with levels or height", p, len(w.power_lines), len(w.buildings))
 
 
 def read_power_lines(path: str | os.PathLike[str], area: Area | None = None) -> gpd.GeoDataFrame:

@@ -6,7 +6,8 @@ delivery formats, with a ``manifest.json`` of the planted truth for tests.
 * ``bag.gpkg`` — layers ``pand`` and ``verblijfsobject`` with PDOK ``bag-light`` column names
   (plus ``documentdatum``), EPSG:28992;
 * ``brk_percelen.gpkg`` — layer ``perceel`` (kadastrale kaart attributes), EPSG:28992;
-* ``town.osm.pbf`` — streets, POIs and land use, WGS84 as OSM is;
+* ``town.osm.pbf`` — streets, POIs, land use and, as the BAG import does, a building way per pand
+  and an address node per verblijfsobject (:mod:`~plekzoeker.demo.osm_buildings`), WGS84 as OSM is;
 * ``vacancy.csv``, ``establishments.csv``, ``energy.csv``, ``owners.csv`` — the optional
   signal/owner CSVs of docs/CONTRACTS.md;
 * ``noise_lden.tif`` — Lden in dB, float32, 10 m cells, EPSG:28992, nodata -9999;
@@ -121,6 +122,7 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
 
     def on_vbo(pl: Placed):
         counts["verblijfsobjecten"] += len(pl.vbo_ids)
+        osm.add_units(pl)
         if pl.cell.group < 0:
             core_placed[pl.cell.key].vbo = pl.vbo
         elif pl.cell.key in COPYABLE:
@@ -166,8 +168,9 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
         "reference_date": REFERENCE_DATE.isoformat(), "crs": CRS,
         "bbox_rd": [round(v, 3) for v in bbox],
         "counts": {**counts, "streets": osm_info["highway_ways"], "street_names": osm_info["street_names"],
-                   "osm_nodes": osm_info["nodes"], "osm_ways": osm_info["ways"], "cells": len(cells),
-                   "extra_cells": scale["extra_cells"], "noise_cells": int(noise.size),
+                   "osm_nodes": osm_info["nodes"], "osm_ways": osm_info["ways"],
+                   **{f"osm_{k}": osm_info[k] for k in ("building_ways", "building_nodes", "address_nodes", "building_levels")},
+                   "cells": len(cells), "extra_cells": scale["extra_cells"], "noise_cells": int(noise.size),
                    "office_copies": scale["copies"]["offices"], "plot_copies": scale["copies"]["plots"]},
         "pois": poi_counts(osm),
         "osm_check_nodes": osm_info["check_nodes"],

@@ -1,5 +1,6 @@
 """The OpenStreetMap extract ``town.osm.pbf``: streets, POIs and land use collected cell by cell
-(:class:`OsmCollector`) and written as a PBF with fixed ids, versions and timestamp
+(:class:`OsmCollector`), plus the BAG import's buildings and address nodes
+(:mod:`~plekzoeker.demo.osm_buildings`), and written as a PBF with fixed ids, versions and timestamp
 (:data:`~plekzoeker.demo.constants.OSM_TIMESTAMP`), so the same seed gives the same bytes.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pyproj import Transformer
 
 from plekzoeker.demo.constants import CORE_H_LINES, CORE_V_LINES, CRS, LINE_NAMES, ORIGIN_X, ORIGIN_Y, OSM_TIMESTAMP, TILE, TOWN
 from plekzoeker.demo.identifiers import Placed
+from plekzoeker.demo.osm_buildings import BuildingCollector, write_nodes, write_ways
 
 
 def line_class(axis: str, i: int, extent: tuple[int, int]) -> tuple[str, str]:
@@ -32,8 +34,10 @@ class OsmCollector:
     edges: set = field(default_factory=set)
     pois: list = field(default_factory=list)        # (x_cm, y_cm, tags)
     areas: list = field(default_factory=list)       # (ring cm (n,2), tags)
+    buildings: BuildingCollector = field(default_factory=BuildingCollector)  # panden and units (BAG import)
 
     def add_cell(self, pl: Placed) -> None:
+        self.buildings.add_panden(pl)
         c, r = pl.cell.c, pl.cell.r
         ox, oy = pl.offset
         for key in (("h", c, r), ("h", c, r + 1), ("v", c, r), ("v", c + 1, r)):
@@ -59,6 +63,10 @@ class OsmCollector:
         for ring, tags in pl.frozen.tile.areas:
             cm = np.round((np.asarray(ring) + (ox, oy)) * 100).astype(np.int64)
             self.areas.append((cm, tags))
+
+    def add_units(self, pl: Placed) -> None:
+        """The cell's verblijfsobjecten as address nodes."""
+        self.buildings.add_units(pl)
 
     def finish(self) -> None:
         """Add the lattice roads (with every port as a node), road extensions, bus stops and the railway."""
@@ -164,6 +172,8 @@ def write_osm(path: Path, osm: OsmCollector) -> dict:
         for i in range(n_nodes):
             nid = i + 1
             w.add_node(Node(id=nid, location=(lon_l[i], lat_l[i]), tags=tagged_nodes.get(nid, {}), **meta))
+        first_building_node = n_nodes + 1
+        n_nodes = write_nodes(w, osm.buildings, first_building_node, to_wgs, meta) - 1
         wid = 0
         pos = 0
         n_highway = 0
@@ -180,6 +190,7 @@ def write_osm(path: Path, osm: OsmCollector) -> dict:
         for ids, (_, tags) in zip(area_node_ids, osm.areas):
             wid += 1
             w.add_way(Way(id=wid, nodes=ids + [ids[0]], tags=tags, **meta))
+        wid = write_ways(w, osm.buildings, first_building_node, wid + 1, meta) - 1
     finally:
         w.close()
     street_nodes_rd = node_cm / 100.0
@@ -189,4 +200,6 @@ def write_osm(path: Path, osm: OsmCollector) -> dict:
               "lon": float(lon[k]), "lat": float(lat[k])} for k in np.flatnonzero(np.isin(uniq, list(corners)))]
     return {"check_nodes": check, "nodes": n_nodes, "ways": wid, "highway_ways": n_highway, "street_nodes": n_street,
             "street_names": len({t["name"] for _, t in osm.streets if "name" in t}),
-            "street_nodes_rd": street_nodes_rd}
+            "street_nodes_rd": street_nodes_rd, "building_ways": osm.buildings.n_buildings,
+            "building_nodes": osm.buildings.n_building_nodes, "address_nodes": osm.buildings.n_addresses,
+            "building_levels": osm.buildings.n_levels}
