@@ -14,9 +14,10 @@ adjacent parcels reaching further than the buffer past a part's edge would be cu
 ``detect_buffer_m`` for such estates). Scoring reads only the part's box (nodes, edges, POIs), which is exact by the network buffer
 (see ``scoring.partition``). Transit, the costliest part of scoring with a feed (one CSA search per
 candidate and departure), is routed per area too, over the whole feed, walk graph and destinations
-(:func:`_transit_part`), so each candidate gets the single run's times; the merge pivots them back
-into the frame the single run builds. Context, no-data and the ranking stay in the merge, over all
-candidates.
+(:func:`_transit_part`), so each candidate gets the single run's times; so are the raster criteria
+(zonal statistics of each candidate's own cells, :func:`_raster_part`). The merge pivots both back
+into the frames the single run builds. The vector context (which counts other candidates), no-data
+and the ranking stay in the merge, over all candidates.
 """
 from __future__ import annotations
 
@@ -42,7 +43,16 @@ from plekzoeker.scoring.criteria_config import AccessConfig
 from plekzoeker.scoring.detect import CANDIDATE, EXCLUSION, candidate_frame, detect_area, exclusion_frame, write_detect
 from plekzoeker.scoring.offers import add_offered
 from plekzoeker.scoring.partition import Part, network_buffer_m, owned, split_areas
-from plekzoeker.scoring.run import ACCESS, CANDIDATES_SQL, POIS_SQL, category_specs, graphs, write_score
+from plekzoeker.scoring.run import (
+    ACCESS,
+    CANDIDATES_SQL,
+    POIS_SQL,
+    RASTER_CRITERIA,
+    category_specs,
+    graphs,
+    raster_context,
+    write_score,
+)
 from plekzoeker.scoring.transit import transit_frame
 from plekzoeker.scoring.transit_config import TransitConfig
 
@@ -85,7 +95,10 @@ FROM (SELECT identificatie, ST_PointOnSurface(geom) AS p FROM core.pand WHERE id
 MERGE_SQL = "INSERT INTO {staging} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM ({union}) u ORDER BY {key}, part_no"
 
 WORK_PREFIX = "part_"
-_NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access|transit)$")
+_NAME_RE = re.compile(r"^part_(\d+)_[a-z0-9_]{1,16}_(candidate|exclusion|access|transit|raster)$")
+# raster criteria of a part's candidates in long form (one row per candidate and criterion)
+RASTER_COLUMNS = ("candidate_key", "criterion", "value")
+RASTER_DDL = "(candidate_key text NOT NULL, criterion text NOT NULL, value double precision)"
 # transit times of a part's candidates in long form (one row per candidate and category), pivoted back by the merge
 TRANSIT_COLUMNS = ("candidate_key", "category", "median_min", "best_min", "within")
 TRANSIT_DDL = ("(candidate_key text NOT NULL, category text NOT NULL, median_min double precision, "
@@ -308,6 +321,7 @@ def score_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part) -> dict:
     write_work(engine, run_id, _work_spec(work_table(run_id, part, "access"), ACCESS.columns, None, None),
                "(LIKE result.access INCLUDING DEFAULTS)", access)
     transit_info = _transit_part(engine, cfg, run_id, part, cands)
+    _raster_part(engine, run_id, part, cands)
     res = {"part": part.key, "label": part.label, "candidates": len(cands), "graph_nodes": len(nodes),
            "pois": len(pois), "seconds": round(time.perf_counter() - t0, 2),
            "snapped_pois": {m: sum(v["snapped"] for v in c["categories"].values()) for m, c in cov.items()},
@@ -344,6 +358,35 @@ def _transit_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, cands: 
     return info
 
 
+def _raster_part(engine: sa.Engine, run_id: int, part: Part, cands: gpd.GeoDataFrame) -> None:
+    """The raster criteria (zonal statistics) of the candidates one area owns, into its work table.
+    A candidate's statistics are of its own cells only, so the area gets the single run's values."""
+    ctx = raster_context(engine, cands[["candidate_key", "geom"]]) if len(cands) else pd.DataFrame()
+    long = (ctx.reset_index().melt(id_vars="candidate_key", var_name="criterion", value_name="value")
+            if len(ctx.columns) else pd.DataFrame(columns=list(RASTER_COLUMNS)))
+    long["value"] = long["value"].astype(object).where(long["value"].notna(), None)
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, "raster"), RASTER_COLUMNS, None, None),
+               RASTER_DDL, long)
+
+
+def merged_rasters(engine: sa.Engine, sources: list[str], cands: pd.DataFrame) -> pd.DataFrame:
+    """The parts' raster work tables as :func:`scoring.run.raster_context` gives them for all candidates
+    (columns in :data:`scoring.run.RASTER_CRITERIA` order, indexed by candidate_key)."""
+    index = pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key")
+    out = pd.DataFrame(index=index)
+    if not sources:
+        return out
+    union = " UNION ALL ".join(f'SELECT {", ".join(RASTER_COLUMNS)} FROM raw."{t}"' for t in sources)
+    with engine.connect() as conn:
+        long = pd.read_sql(sa.text(union), conn).drop_duplicates(["candidate_key", "criterion"])
+    present = set(long["criterion"])
+    for name in [n for wanted in RASTER_CRITERIA.values() for n in wanted.values()]:
+        if name in present:
+            one = long[long["criterion"] == name].set_index("candidate_key")["value"]
+            out[name] = one.reindex(index).astype(float).to_numpy()
+    return out
+
+
 def merged_transit(engine: sa.Engine, cfg: dict, sources: list[str], cands: pd.DataFrame,
                    infos: list[dict]) -> tuple[pd.DataFrame, dict]:
     """The parts' transit work tables as the frame ``transit_frame`` gives the single run (same columns,
@@ -373,6 +416,7 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], pa
     transit summaries)."""
     acc_src = [work_table(run_id, p, "access") for p in parts]
     transit_src = [work_table(run_id, p, "transit") for p in parts]
+    raster_src = [work_table(run_id, p, "raster") for p in parts]
     ac = AccessConfig.from_config(cfg)
     with engine.connect() as conn:
         cands = gpd.read_postgis(sa.text(CANDIDATES_SQL), conn, geom_col="geom")
@@ -393,8 +437,9 @@ def merge_score(engine: sa.Engine, cfg: dict, run_id: int, parts: list[Part], pa
         dupes["access"] = _merge_into(cur, staged["access"], ACCESS.columns, "candidate_key, mode, category", acc_src)
 
     transit = merged_transit(engine, cfg, transit_src, cands, [r.get("transit") or {} for r in part_results or []])
+    rasters = merged_rasters(engine, raster_src, cands)
     summary = write_score(engine, cfg, run_id, cands, pois, dist, coverage, pd.DataFrame(columns=list(ACCESS.columns)),
-                          merge=merge, transit=transit)
+                          merge=merge, transit=transit, rasters=rasters)
     drop_work_tables(engine, run_id)
     log.info("score: merged %d area(s)", len(parts))
     return {**summary, "parts": len(parts), "duplicates_dropped": int(dupes.get("access", 0))}

@@ -81,17 +81,10 @@ def graphs(engine: sa.Engine, modes: list[str], cache_dir=None) -> dict[str, Gra
     return out
 
 
-def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
-    """Raw context criteria per candidate_key (index): raster zonal statistics of the registered
-    rasters in :data:`RASTER_CRITERIA` and the vector context (distance to the nearest residential
-    area, other candidates within ``score.context_radius_m``, default 1,000 m).
-
-    ``cands``: candidate_key + geometry; read from result.candidate when not given.
-    """
-    if cands is None:
-        with engine.connect() as conn:
-            cands = gpd.read_postgis(sa.text("SELECT candidate_key, geom FROM result.candidate ORDER BY candidate_key"),
-                                     conn, geom_col="geom")
+def raster_context(engine: sa.Engine, cands: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The raster criteria of :data:`RASTER_CRITERIA` per candidate_key (index), one column per
+    registered raster statistic: each candidate's own cells, so any subset of candidates gets the
+    values the whole set would (the partitioned run computes them per area)."""
     ctx = pd.DataFrame(index=pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key"))
     if cands.empty:
         return ctx
@@ -102,6 +95,26 @@ def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None =
             zs = zonal_stats(rasters[kind], geoms, tuple(wanted))
             for stat, name in wanted.items():
                 ctx[name] = zs[stat].to_numpy()
+    return ctx
+
+
+def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None = None,
+                  rasters: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Raw context criteria per candidate_key (index): raster zonal statistics of the registered
+    rasters in :data:`RASTER_CRITERIA` (:func:`raster_context`, or ``rasters`` when the areas computed
+    them) and the vector context (distance to the nearest residential area, other candidates within
+    ``score.context_radius_m``, default 1,000 m).
+
+    ``cands``: candidate_key + geometry; read from result.candidate when not given.
+    """
+    if cands is None:
+        with engine.connect() as conn:
+            cands = gpd.read_postgis(sa.text("SELECT candidate_key, geom FROM result.candidate ORDER BY candidate_key"),
+                                     conn, geom_col="geom")
+    if cands.empty:
+        return pd.DataFrame(index=pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key"))
+    index = pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key")
+    ctx = raster_context(engine, cands) if rasters is None else rasters.reindex(index)
     with engine.connect() as conn:
         vc = vector_context(conn, ScoreConfig.from_config(cfg).context_radius_m).set_index("candidate_key")
     ctx["dist_residential_m"] = vc["dist_residential_m"].reindex(ctx.index)
@@ -155,16 +168,17 @@ def run_score(engine: sa.Engine, cfg: dict, run_id: int, cache_dir=None) -> dict
 
 def write_score(engine: sa.Engine, cfg: dict, run_id: int, cands: gpd.GeoDataFrame, pois: pd.DataFrame,
                 dist: pd.DataFrame, coverage: dict, access: pd.DataFrame, merge=None, cache_dir=None,
-                transit: tuple[pd.DataFrame, dict] | None = None) -> dict:
+                transit: tuple[pd.DataFrame, dict] | None = None, rasters: pd.DataFrame | None = None) -> dict:
     """Everything after network access, for the single and the partitioned run alike: the no-data
     categories and the context (rasters, vector context, transit) decided once over all candidates, the
     ranking, then one swap of result.access / result.score / result.ranking (``merge(cur, staged)`` adds
-    the parts' access rows inside that transaction), the coverage and the run info. ``transit``: the
-    transit frame and summary when the parts computed them (pipelines/partitioned.py), else computed here."""
+    the parts' access rows inside that transaction), the coverage and the run info. ``transit`` (the
+    transit frame and summary) and ``rasters`` (the raster criteria) when the parts computed them
+    (pipelines/partitioned.py), else computed here."""
     log_coverage(coverage)
     no_data = no_data_categories(coverage["categories"]) if len(cands) else []
     if len(cands):
-        context = context_frame(engine, cfg, cands[["candidate_key", "geom"]])
+        context = context_frame(engine, cfg, cands[["candidate_key", "geom"]], rasters=rasters)
         transit_rows, transit_info = transit or transit_frame(engine, cfg, cands[["candidate_key", "x", "y"]], pois,
                                                               lambda: graphs(engine, ["walk"], cache_dir)["walk"])
         context = context.join(transit_rows)
