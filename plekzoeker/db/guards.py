@@ -34,6 +34,8 @@ certainty for all practical purposes, at a fixed cost however large the table.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,14 +181,20 @@ def _row_checks(spec: TableSpec, policy: LoadPolicy) -> list[tuple[str, sql.Comp
 
 
 def guard_rows(cur, staging: sql.Composed, spec: TableSpec, tag: int, stats: LoadStats, policy: LoadPolicy,
-               path: str | Path) -> None:
-    """Checks 1-3 on a validated staging table: reject failing rows, or refuse the file (SourceError)."""
+               path: str | Path, surveyed: Survey | None = None) -> None:
+    """Checks 1-3 on a validated staging table: reject failing rows, or refuse the file (SourceError).
+
+    ``surveyed``: the table's :func:`survey`, when no row changed since it was taken (then its counts
+    are this check's, and the table is not scanned again)."""
     checks = _row_checks(spec, policy)
     kept = None
     if checks:
-        counts = sql.SQL(", ").join(sql.SQL("count(*) FILTER (WHERE {})").format(c) for _, c, _, _ in checks)
-        cur.execute(sql.SQL("SELECT count(*), {} FROM {}").format(counts, staging))
-        total, *hits = cur.fetchone()
+        if surveyed is not None:
+            total, hits = surveyed.total, list(surveyed.guard_hits)
+        else:
+            counts = sql.SQL(", ").join(sql.SQL("count(*) FILTER (WHERE {})").format(c) for _, c, _, _ in checks)
+            cur.execute(sql.SQL("SELECT count(*), {} FROM {}").format(counts, staging))
+            total, *hits = cur.fetchone()
         for (_name, cond, reason, geometric), hit in zip(checks, hits):
             if not hit:
                 continue
@@ -208,8 +216,11 @@ def guard_rows(cur, staging: sql.Composed, spec: TableSpec, tag: int, stats: Loa
         kept = total
     if spec.geometry and spec.duplicate_geometry:
         if kept is None:
-            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(staging))
-            kept = cur.fetchone()[0]
+            if surveyed is not None:
+                kept = surveyed.total
+            else:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(staging))
+                kept = cur.fetchone()[0]
         _guard_duplicates(cur, staging, spec, kept, policy, path)
 
 
@@ -264,23 +275,41 @@ def _scope(spec: TableSpec, policy: LoadPolicy, partition: str | None) -> tuple[
     return cond, (" in " + ", ".join(names)) if names else ""
 
 
+def _per_municipality(spec: TableSpec, policy: LoadPolicy) -> bool:
+    """True when the shrink guard also compares the rows per municipality (a load of all municipalities)."""
+    return bool(spec.municipality) and not (policy.area is not None and policy.area.municipality)
+
+
+def _counts(cur, t: sql.Composable, spec: TableSpec, cond: sql.Composable,
+            per_municipality: bool) -> tuple[int, dict[str, int] | None]:
+    """Rows of ``t`` in the scope ``cond``: (total, per municipality code or None), in one scan."""
+    if not per_municipality:
+        cur.execute(_stmt("count_where", t=t, cond=cond))
+        return cur.fetchone()[0], None
+    rows = _fetch(cur, _stmt("count_by_municipality", m=sql.SQL(spec.municipality), t=t, cond=cond))
+    return sum(n for _, n in rows), {m: n for m, n in rows if m is not None}
+
+
 def guard_shrink(cur, staging: sql.Composed, spec: TableSpec, policy: LoadPolicy, path: str | Path,
-                 partition: str | None) -> None:
-    """Check 4: refuse a load that would remove more than ``max_shrink`` of the current rows."""
+                 partition: str | None, current: CurrentRows | None = None,
+                 staged: tuple[int, dict[str, int] | None] | None = None) -> None:
+    """Check 4: refuse a load that would remove more than ``max_shrink`` of the current rows.
+
+    ``current``: the current rows counted on a second connection (used when core.<table> is still the
+    table counted, else they are counted here); ``staged``: the staging table's counts from its
+    :func:`survey` when no row changed since."""
     if not spec.shrink_guard:
         return
-    current = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
+    table = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
     cond, where = _scope(spec, policy, partition)
-    cur.execute(_stmt("count_where", t=current, cond=cond))
-    old = cur.fetchone()[0]
+    per_m = _per_municipality(spec, policy)
+    counted = current.result(cur, spec) if current is not None else None
+    old, was = counted if counted is not None else _counts(cur, table, spec, cond, per_m)
     if old == 0:
         return  # a first load (of this area)
-    cur.execute(_stmt("count_where", t=staging, cond=cond))
-    new = cur.fetchone()[0]
+    new, now = staged if staged is not None else _counts(cur, staging, spec, cond, per_m)
     shrinking = [(f"core.{spec.table}{where}", old, new)] if _shrinks(old, new, policy) else []
-    if not shrinking and spec.municipality and not (policy.area and policy.area.municipality):
-        was, now = ({m: n for m, n in _fetch(cur, _stmt("count_by_municipality", m=sql.SQL(spec.municipality), t=t,
-                                                         cond=cond))} for t in (current, staging))
+    if not shrinking and per_m:
         shrinking = [(f"core.{spec.table} in GM{m}", n, now.get(m, 0)) for m, n in sorted(was.items())
                      if _shrinks(n, now.get(m, 0), policy)]
     if shrinking:
@@ -295,6 +324,115 @@ def guard_shrink(cur, staging: sql.Composed, spec: TableSpec, policy: LoadPolicy
     if old >= policy.shrink_min_rows and new > policy.growth_warn_factor * old:
         log.warning("%s: core.%s%s grows from %d to %d rows (more than %gx): is this the file for the area?",
                     path, spec.table, where, old, new, policy.growth_warn_factor)
+
+
+# --------------------------------------------------------------------------- one scan of a staging table
+
+@dataclass(frozen=True)
+class Survey:
+    """What one scan of a freshly copied staging table found (:func:`survey`); its counts stay the
+    table's as long as no row is rejected, repaired or dropped as a duplicate."""
+
+    total: int
+    check_hits: tuple[int, ...]   # rows failing each of the loader's ``checks``
+    guard_hits: tuple[int, ...]   # rows failing each row check of the guards (empty without a policy)
+    staged: tuple[int, dict[str, int] | None] | None  # the shrink guard's counts (in scope, per municipality)
+
+
+def survey(cur, staging: sql.Composed, spec: TableSpec, checks: Sequence[str], policy: LoadPolicy | None,
+           partition: str | None) -> Survey:
+    """One scan of a staging table for every count the load needs: rows, rows failing each validation
+    check (``checks``: SQL true for a bad row) and each plausibility row check, and the shrink guard's
+    rows in scope (per municipality when it compares them). In the usual case (nothing to reject, no
+    duplicates) that is the only scan of the table before its indexes are built."""
+    counts = [sql.SQL("count(*)")] + [sql.SQL("count(*) FILTER (WHERE {})").format(sql.SQL(c)) for c in checks]
+    guards = _row_checks(spec, policy) if policy is not None else []
+    counts += [sql.SQL("count(*) FILTER (WHERE {})").format(c) for _, c, _, _ in guards]
+    shrink = policy is not None and spec.shrink_guard
+    per_m = shrink and _per_municipality(spec, policy)
+    if shrink:
+        counts.append(sql.SQL("count(*) FILTER (WHERE {})").format(_scope(spec, policy, partition)[0]))
+    key = sql.SQL(spec.municipality) if per_m else sql.SQL("NULL::text")
+    stmt = sql.SQL("SELECT {k}, {c} FROM {t}").format(k=key, c=sql.SQL(", ").join(counts), t=staging)
+    rows = _fetch(cur, stmt + sql.SQL(" GROUP BY 1") if per_m else stmt)  # grouped: no row for an empty table
+    sums = [sum(r[i] for r in rows) for i in range(1, len(counts) + 1)]
+    n_checks = len(checks)
+    staged = None
+    if shrink:
+        staged = (sums[-1], {r[0]: r[-1] for r in rows if r[0] is not None} if per_m else None)
+    return Survey(total=sums[0], check_hits=tuple(sums[1:1 + n_checks]),
+                  guard_hits=tuple(sums[1 + n_checks:1 + n_checks + len(guards)]), staged=staged)
+
+
+# --------------------------------------------------------------------------- current rows, counted beside the load
+
+class CurrentRows:
+    """The shrink guard's counts of the current rows (``core.<table>`` in the load's scope), counted on a
+    second connection in a thread, started before the COPY: the server counts them while the load's
+    own connection waits for the file's first rows, instead of after the COPY on the load's path.
+
+    The counts are read in one snapshot with the table's oid; :meth:`result` hands them over only
+    when the name still stands for that table (a swap by another load in between puts another table
+    under it), else None and the guard counts in the load's transaction as before. Loads of one kind
+    hold their advisory lock while this runs. Tables replaced by partition are not counted here
+    (their rows change in place)."""
+
+    def __init__(self, connect: Callable[[], object], specs: Sequence[TableSpec], policy: LoadPolicy,
+                 partition: str | None) -> None:
+        self._connect, self._policy, self._partition = connect, policy, partition
+        self._specs = [s for s in specs if s.shrink_guard and not s.partition]
+        self._out: dict[str, tuple[int, tuple[int, dict[str, int] | None]]] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> CurrentRows:
+        if self._specs and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="current-rows", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            raw = self._connect()
+        except Exception:  # noqa: BLE001 - then the guard counts on the load's connection
+            log.debug("current rows: no second connection", exc_info=True)
+            return
+        try:
+            pg = getattr(raw, "driver_connection", raw)
+            with pg.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot
+                for spec in self._specs:
+                    cur.execute(_stmt("current_oid"), {"name": _qualified(spec)})
+                    oid = cur.fetchone()[0]
+                    table = sql.SQL("{}.{}").format(sql.Identifier(spec.schema), sql.Identifier(spec.table))
+                    cond, _ = _scope(spec, self._policy, self._partition)
+                    self._out[spec.table] = (oid, _counts(cur, table, spec, cond, _per_municipality(spec, self._policy)))
+            pg.rollback()
+        except Exception:  # noqa: BLE001 - then the guard counts on the load's connection
+            log.debug("current rows: counting beside the load failed", exc_info=True)
+        finally:
+            try:
+                raw.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def result(self, cur, spec: TableSpec) -> tuple[int, dict[str, int] | None] | None:
+        """(rows, per municipality) of ``core.<table>`` when still the table counted; None otherwise."""
+        if self._thread is None:
+            return None
+        self._thread.join()
+        got = self._out.get(spec.table)
+        if got is None:
+            return None
+        cur.execute(_stmt("current_oid"), {"name": _qualified(spec)})
+        return got[1] if cur.fetchone()[0] == got[0] else None
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def _qualified(spec: TableSpec) -> str:
+    return f'"{spec.schema}"."{spec.table}"'  # internal constant names
 
 
 def _fetch(cur, stmt) -> list[tuple]:

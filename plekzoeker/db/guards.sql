@@ -18,5 +18,10 @@ FROM (SELECT count(*) AS n FROM {t} TABLESAMPLE BERNOULLI (%(pct)s) REPEATABLE (
 SELECT count(*) FROM {t} WHERE {cond};
 
 -- name: count_by_municipality
--- rows per municipality code (the 4 digits every BAG identifier starts with)
-SELECT m, count(*) FROM (SELECT {m} AS m FROM {t} WHERE {cond}) s WHERE m IS NOT NULL GROUP BY m;
+-- rows per municipality code (the 4 digits every BAG identifier starts with); the row with a NULL code
+-- counts the rows without one, so the sum is the total and one scan answers both
+SELECT {m} AS m, count(*) FROM {t} WHERE {cond} GROUP BY 1;
+
+-- name: current_oid
+-- the table a name stands for now: a swap puts another table (another oid) under the name
+SELECT to_regclass(%(name)s)::oid;

@@ -50,7 +50,7 @@ from psycopg import sql
 
 from plekzoeker.db import ledger
 from plekzoeker.db.copy_encoding import PGCOPY_SIGNATURE, PGCOPY_TRAILER, binary_plan, copy_columns, prepared_chunks
-from plekzoeker.db.guards import LoadPolicy, guard_rows, guard_shrink
+from plekzoeker.db.guards import CurrentRows, LoadPolicy, guard_rows, guard_shrink, survey
 from plekzoeker.db.tables import ChunkSource, LoadStats, TableSpec, iter_frames
 from plekzoeker.errors import SourceError
 from plekzoeker.faults import checkpoint
@@ -96,21 +96,23 @@ def _staged(targets, tag: int) -> dict[str, str]:
     return {spec.table: f'raw."{_staging_name(spec, tag)}"' for spec in targets}
 
 
-def _validate(cur, staging: sql.Composed, spec: TableSpec, input_id: int, stats: LoadStats) -> None:
-    """Reject rows failing a check (one scan for all checks), repair invalid polygons."""
-    # a row without its identifier is rejected like any malformed one (the staging table lets it in)
-    checks = ((f'"{spec.id_column}" IS NULL', f"no {spec.id_column}"),) + spec.checks if spec.id_column else spec.checks
-    if checks:  # internal constant SQL, never user input
-        probe = sql.SQL(", ").join(sql.SQL("coalesce(bool_or(") + sql.SQL(bad) + sql.SQL("), false)") for bad, _ in checks)
-        cur.execute(sql.SQL("SELECT ") + probe + sql.SQL(" FROM {t}").format(t=staging))
-        hits = cur.fetchone()
-        for (bad, reason), hit in zip(checks, hits):
-            if not hit:
-                continue
-            n = ledger.reject_rows(cur, staging, spec.id_column, input_id, f"{spec.table}: {reason}", spec.private,
-                                   sql.SQL(bad))
-            log.warning("%s: %d row(s) rejected: %s (see meta.reject, input %s)", spec.table, n, reason, input_id)
-            stats.rejected += n
+def _checks(spec: TableSpec) -> tuple[tuple[str, str], ...]:
+    """(SQL true for a bad row, reason) of the validation: a row without its identifier is rejected like
+    any malformed one (the staging table lets it in)."""
+    return ((f'"{spec.id_column}" IS NULL', f"no {spec.id_column}"),) + spec.checks if spec.id_column else spec.checks
+
+
+def _validate(cur, staging: sql.Composed, spec: TableSpec, input_id: int, stats: LoadStats,
+              hits: tuple[int, ...]) -> None:
+    """Reject the rows failing a check (``hits``: how many fail each, from the table's survey), repair
+    invalid polygons."""
+    for (bad, reason), hit in zip(_checks(spec), hits):  # internal constant SQL, never user input
+        if not hit:
+            continue
+        n = ledger.reject_rows(cur, staging, spec.id_column, input_id, f"{spec.table}: {reason}", spec.private,
+                               sql.SQL(bad))
+        log.warning("%s: %d row(s) rejected: %s (see meta.reject, input %s)", spec.table, n, reason, input_id)
+        stats.rejected += n
     if spec.geometry and spec.geom_kind == "multipolygon":
         g = sql.Identifier(spec.geometry)
         cur.execute(sql.SQL(
@@ -194,14 +196,38 @@ def _swap(cur, spec: TableSpec, input_id: int) -> None:
 
 def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, stats: LoadStats, label: str,
                          path: Path | None, partition: str | None = None, post_sql=None,
-                         after_copy: Callable[[], None] | None = None, policy: LoadPolicy | None = None) -> None:
+                         after_copy: Callable[[], None] | None = None, policy: LoadPolicy | None = None,
+                         connect: Callable[[], object] | None = None) -> None:
     """COPY every target into its staging table, validate, run ``post_sql``, then swap all (one transaction).
 
     With ``policy`` (every input load) the plausibility guards run on each validated staging table
-    before anything is swapped (plekzoeker/db/guards.py). ``after_copy()`` runs once every table is
-    loaded and validated: the client is idle while the server builds the indexes (single-threaded GiST
-    builds)."""
+    before anything is swapped (plekzoeker/db/guards.py); with ``connect`` too (a second connection)
+    the shrink guard's current rows are counted beside the load (``guards.CurrentRows``).
+    ``after_copy()`` runs once every table is loaded and validated: the client is idle while the
+    server builds the indexes (single-threaded GiST builds)."""
     cur.execute("SET LOCAL lock_timeout = '10min'")
+    current = CurrentRows(connect, list(targets), policy, partition).start() if policy and connect else None
+    try:
+        _stage_tables(cur, targets, tag, stats, label, path, partition, policy, current)
+    finally:
+        if current is not None:
+            current.close()
+    if after_copy is not None:
+        after_copy()
+    if post_sql is not None:
+        post_sql(cur, _staged(targets, tag))
+    checkpoint("swap")
+    for spec in targets:
+        if spec.partition:
+            _replace_partition(cur, spec, tag, partition)
+        else:
+            _swap(cur, spec, tag)
+
+
+def _stage_tables(cur, targets: dict[TableSpec, ChunkSource], tag: int, stats: LoadStats, label: str,
+                  path: Path | None, partition: str | None, policy: LoadPolicy | None,
+                  current: CurrentRows | None) -> None:
+    """COPY each target into its staging table, validate and guard it (the first half of the load)."""
     for spec, chunks in targets.items():
         staging = sql.SQL("raw.{}").format(sql.Identifier(_staging_name(spec, tag)))
         cur.execute(sql.SQL("CREATE TABLE {s} (LIKE {sch}.{t} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
@@ -232,34 +258,29 @@ def _stage_validate_swap(cur, targets: dict[TableSpec, ChunkSource], tag: int, s
                 prepared.close()  # stops the reader thread if the COPY failed
         stats.rows_in += n_table
         t_copy = time.perf_counter()
-        _validate(cur, staging, spec, tag, stats)
+        # one scan counts what validation and the guards need; it stays exact while no row changes
+        found = survey(cur, staging, spec, [bad for bad, _ in _checks(spec)], policy, partition)
+        before = (stats.rejected, stats.duplicates, stats.repaired)
+        _validate(cur, staging, spec, tag, stats, found.check_hits)
         _make_unique(cur, spec, tag, stats)
+        unchanged = (stats.rejected, stats.duplicates, stats.repaired) == before
         if policy is not None:
-            guard_rows(cur, staging, spec, tag, stats, policy, path or label)
+            guard_rows(cur, staging, spec, tag, stats, policy, path or label, found if unchanged else None)
         checkpoint(f"validate:{spec.table}")
         log.debug("%s: COPY %d rows %.2fs, validate %.2fs", spec.table, n_table, t_copy - t_start,
                   time.perf_counter() - t_copy)
-        cur.execute(sql.SQL("SELECT count(*) FROM {s}").format(s=staging))
-        kept = cur.fetchone()[0]
+        # every row removed since the survey was counted (rejects, duplicates) as its DELETE's row count
+        kept = found.total - (stats.rejected - before[0]) - (stats.duplicates - before[1])
         if kept == 0 and spec.required:
             in_area = " in the area" if policy is not None and policy.area is not None else ""
             hint = "; is this the file for the area?" if in_area and n_table == 0 else ""
             raise SourceError(path or label, f"no usable {spec.table} rows{in_area} (read {n_table}){hint}; "
                                              "nothing was changed")
         if policy is not None:
-            guard_shrink(cur, staging, spec, policy, path or label, partition)
+            guard_shrink(cur, staging, spec, policy, path or label, partition, current,
+                         found.staged if kept == found.total and stats.repaired == before[2] else None)
         stats.per_table[spec.table] = kept
         stats.rows_out += kept
-    if after_copy is not None:
-        after_copy()
-    if post_sql is not None:
-        post_sql(cur, _staged(targets, tag))
-    checkpoint("swap")
-    for spec in targets:
-        if spec.partition:
-            _replace_partition(cur, spec, tag, partition)
-        else:
-            _swap(cur, spec, tag)
 
 
 def _in_transaction(engine: sa.Engine, work: Callable[[object], None], lock: str | None = None,
@@ -340,7 +361,7 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
 
     def work(cur) -> None:
         _stage_validate_swap(cur, targets, stats.input_id, stats, kind, p, options.get("partition"), post_sql,
-                             after_copy=hasher.start if hasher else None, policy=policy)
+                             after_copy=hasher.start if hasher else None, policy=policy, connect=engine.raw_connection)
         digest, nbytes = hasher.result() if hasher else (sha, size)
         stats.seconds = time.perf_counter() - t0
         ledger.finish_input(cur, stats, digest, nbytes)

@@ -1,0 +1,79 @@
+"""The loader's fast path: one survey scan per staging table, the current rows counted on a second connection."""
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from psycopg import sql
+from test_db_load import pand_frame, src_file
+
+from plekzoeker.db.guards import CurrentRows, LoadPolicy, survey
+from plekzoeker.db.load import _checks, load_input
+from plekzoeker.demo.synthetic_bag import write_bag_gpkg
+from plekzoeker.sources.bag import PAND
+
+PLAN = ["text", "text[]", "text[]", "integer", "text", "text", "integer", "text", "text", "text", "text", "date", "date",
+        "bigint", "geometry"]
+
+
+def pg(engine: sa.Engine) -> psycopg.Connection:
+    """A plain psycopg connection of the test database (outside the engine's pool)."""
+    return psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="module")
+def small_bag(tmp_path_factory) -> Path:
+    return write_bag_gpkg(tmp_path_factory.mktemp("survey") / "bag.gpkg", 3000, seed=3)
+
+
+def test_survey_counts_what_the_separate_queries_count(db, tmp_path):
+    """One grouped scan: rows, each validation check, each guard row rule, the shrink guard's rows per municipality."""
+    ids = ["0001100000000001", "0001100000000002", "bad-id", "0002100000000003", "0002100000000004", None]
+    dates = [None, "2999-01-01", None, None, None, None]  # one documentdatum in the future: a guard rule
+    with pg(db) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE s (LIKE core.pand)")
+        cur.execute("ALTER TABLE s ALTER COLUMN identificatie DROP NOT NULL")
+        for n, (i, d) in enumerate(zip(ids, dates)):
+            cur.execute("INSERT INTO s (identificatie, status, documentdatum, geom) VALUES "
+                        "(%s, 'Pand in gebruik', %s, ST_Multi(ST_Buffer(ST_Point(%s, 450000, 28992), 4, 2)))",
+                        (i, d, 150_000 + 20 * n))
+        staging = sql.SQL("s")
+        checks = [bad for bad, _ in _checks(PAND)]
+        found = survey(cur, staging, PAND, checks, LoadPolicy.default(), None)
+        assert found.total == 6
+        assert found.check_hits == (1, 2)  # no identificatie; malformed (NULL counts as malformed too)
+        assert len(found.guard_hits) == 2 and found.guard_hits[0] == 0  # inside the RD domain
+        assert found.guard_hits[1] == 1  # the future documentdatum
+        assert found.staged == (6, {"0001": 2, "0002": 2, "bad-": 1})
+        empty = survey(cur, sql.SQL("s WHERE false"), PAND, checks, LoadPolicy.default(), None)
+        assert empty.total == 0 and empty.staged == (0, {})
+        plain = survey(cur, staging, PAND, checks, None, None)  # a stage output: no guards
+        assert plain.total == 6 and plain.guard_hits == () and plain.staged is None
+        conn.rollback()
+
+
+def test_counts_stay_exact_with_rejects_and_duplicates(db, tmp_path):
+    """The kept count comes from the survey minus every removed row: it equals the table after the swap."""
+    frame = pand_frame(["0001100000000001", "0001100000000002", "0001100000000002", "bad-id", "0001100000000005"])
+    frame.loc[4, "documentdatum"] = "2999-01-01"
+    st = load_input(db, "test-pand", src_file(tmp_path), {PAND: lambda: [frame]})
+    with db.connect() as c:
+        n = c.execute(sa.text("SELECT count(*) FROM core.pand")).scalar()
+    assert st.duplicates == 1 and st.rejected == 2 and st.implausible == 1
+    assert st.per_table["pand"] == st.rows_out == n == 2
+
+
+def test_current_rows_counted_beside_the_load_and_dropped_after_a_swap(db, tmp_path):
+    load_input(db, "test-pand", src_file(tmp_path, "a"), {PAND: lambda: [pand_frame(
+        ["0001100000000001", "0001100000000002", "0002100000000003"])]})
+    policy = LoadPolicy.default()
+    current = CurrentRows(db.raw_connection, [PAND], policy, None).start()
+    with pg(db) as conn, conn.cursor() as cur:
+        assert current.result(cur, PAND) == (3, {"0001": 2, "0002": 1})
+    # another load swaps core.pand in between: the counts are of a table that is gone, so none are handed over
+    current = CurrentRows(db.raw_connection, [PAND], policy, None).start()
+    current.close()
+    load_input(db, "test-pand", src_file(tmp_path, "b", b"y"), {PAND: lambda: [pand_frame(
+        ["0001100000000001", "0001100000000002", "0002100000000003", "0002100000000004"])]})
+    with pg(db) as conn, conn.cursor() as cur:
+        assert current.result(cur, PAND) is None
