@@ -1,4 +1,5 @@
-"""The loader's fast path: one survey scan per staging table, the current rows counted on a second connection."""
+"""The loader's fast path: one survey scan per staging table, the current rows counted on a second
+connection, the statistics analyzed inside the load's transaction."""
 from pathlib import Path
 
 import psycopg
@@ -10,7 +11,8 @@ from test_db_load import pand_frame, src_file
 from plekzoeker.db.guards import CurrentRows, LoadPolicy, survey
 from plekzoeker.db.load import _checks, load_input
 from plekzoeker.demo.synthetic_bag import write_bag_gpkg
-from plekzoeker.sources.bag import PAND
+from plekzoeker.sources.bag import PAND, VERBLIJFSOBJECT
+from plekzoeker.sources.bag_read import read_bag_verblijfsobject_arrow
 
 PLAN = ["text", "text[]", "text[]", "integer", "text", "text", "integer", "text", "text", "text", "text", "date", "date",
         "bigint", "geometry"]
@@ -77,3 +79,18 @@ def test_current_rows_counted_beside_the_load_and_dropped_after_a_swap(db, tmp_p
         ["0001100000000001", "0001100000000002", "0002100000000003", "0002100000000004"])]})
     with pg(db) as conn, conn.cursor() as cur:
         assert current.result(cur, PAND) is None
+
+
+def test_a_load_brings_its_statistics(db, small_bag):
+    """ANALYZE runs inside the load's transaction: the swapped-in table has its statistics at once."""
+    st = load_input(db, "test-vbo", small_bag, {VERBLIJFSOBJECT: lambda: read_bag_verblijfsobject_arrow(small_bag)})
+    assert st.rows_out == 3000
+    with db.connect() as c:
+        reltuples = c.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'core.verblijfsobject'::regclass")).scalar()
+        cols = {r[0] for r in c.execute(sa.text(
+            "SELECT attname FROM pg_stats WHERE schemaname = 'core' AND tablename = 'verblijfsobject'"))}
+        idx = {r[0] for r in c.execute(sa.text(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'core' AND tablename = 'verblijfsobject'"))}
+    assert reltuples == 3000
+    assert {"identificatie", "geom", "gebruiksdoelen", "postcode"} <= cols
+    assert {"verblijfsobject_pkey", "verblijfsobject_geom"} <= idx

@@ -170,6 +170,9 @@ def _swap(cur, spec: TableSpec, input_id: int) -> None:
     for n, idx in enumerate(spec.indexes):
         cur.execute(sql.SQL("CREATE INDEX {i} ON raw.{s} ").format(
             i=sql.Identifier(f"{staging}_ix{n}"), s=sql.Identifier(staging)) + sql.SQL(idx))
+    # the planner statistics go in with the rows (ANALYZE samples this transaction's own rows), before
+    # the exclusive lock on the current table: no moment without them, and no second pass after commit
+    cur.execute(sql.SQL("ANALYZE raw.{s}").format(s=sql.Identifier(staging)))
     old = f"{t}__old_{input_id}"
     sch = sql.Identifier(spec.schema)
     cur.execute(sql.SQL("LOCK TABLE {sch}.{t} IN ACCESS EXCLUSIVE MODE").format(sch=sch, t=sql.Identifier(t)))
@@ -318,8 +321,12 @@ def _in_transaction(engine: sa.Engine, work: Callable[[object], None], lock: str
 
 
 def _analyze(engine: sa.Engine, specs) -> None:
+    """ANALYZE the tables replaced by partition after the commit (a swapped table was analyzed before its swap)."""
+    partitioned = [spec for spec in specs if spec.partition]
+    if not partitioned:
+        return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for spec in specs:
+        for spec in partitioned:
             conn.execute(sa.text(f"ANALYZE {spec.qualified}"))
 
 
