@@ -36,6 +36,7 @@ run would load anything at all.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import time
@@ -61,6 +62,20 @@ __all__ = ["ChunkSource", "LoadStats", "TableSpec", "WouldLoad", "iter_frames", 
 
 log = logging.getLogger(__name__)
 _PROBING: ContextVar[bool] = ContextVar("plekzoeker_load_probe", default=False)
+_FROZEN = False
+
+
+def _freeze_long_lived() -> None:
+    """Once per process, before the first load: move every object alive now (the imported modules of
+    pandas, geopandas, GDAL, Arrow, SQLAlchemy: several hundred thousand objects) into the cyclic
+    collector's permanent generation. Full collections during the loads, and the interpreter's at
+    exit, then stop walking them: a BAG load's process ends ~0.3 s sooner (measured ~0.3 s → ~0.05 s
+    from the end of the work to the exit). Reference counting frees them as before; only cyclic garbage
+    alive at this very moment would never be collected."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
 
 
 class WouldLoad(Exception):  # noqa: N818 - an answer, not a failure
@@ -342,6 +357,7 @@ def load_input(engine: sa.Engine, kind: str, path: str | Path, targets: dict[Tab
     ``policy``: the plausibility guards' limits and the load's area (default: ``LoadPolicy.default()``, the
     defaults of config/default.yaml; the guards always run).
     """
+    _freeze_long_lived()
     policy = policy or LoadPolicy.default()
     p = Path(path)
     if not p.exists():
