@@ -1,5 +1,6 @@
 """The loader's fast path: one survey scan per staging table, the current rows counted on a second
 connection, the statistics analyzed inside the load's transaction, Arrow chunks encoded in slices."""
+import time
 from pathlib import Path
 
 import psycopg
@@ -128,3 +129,25 @@ def test_a_point_table_loads_through_the_pieces(db, tmp_path):
     with db.connect() as c:
         got = c.execute(sa.text("SELECT count(*), count(DISTINCT identificatie) FROM core.verblijfsobject")).one()
     assert st.rows_out == n and tuple(got) == (n, n)
+
+
+def test_read_ahead_hands_over_errors_and_stops_with_the_consumer(small_bag):
+    """The reader thread's error reaches the COPY; a COPY that stops early stops the reader (a bounded read-ahead)."""
+    tables = list(read_bag_verblijfsobject_arrow(small_bag, chunk_size=300))
+    read = []
+
+    def reader(fail_at=None):
+        for i, t in enumerate(tables):
+            if i == fail_at:
+                raise ValueError("broken chunk")
+            read.append(i)
+            yield t
+
+    with pytest.raises(ValueError, match="broken chunk"):
+        list(prepared_chunks(VERBLIJFSOBJECT, reader(fail_at=3), 1, PLAN))
+    read.clear()
+    chunks = prepared_chunks(VERBLIJFSOBJECT, reader(), 1, PLAN, depth=1)
+    assert next(chunks)[1] > 0
+    chunks.close()
+    time.sleep(0.5)
+    assert len(read) <= 5 < len(tables)  # one encoding, one queued, one read ahead, one being read

@@ -375,9 +375,48 @@ def _pieces(table: pa.Table, rows: int) -> Iterator[pa.Table]:
         yield table.slice(start, rows)
 
 
+def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put ``item`` on a bounded queue unless ``stop`` is set first; False when stopped."""
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _read_ahead(chunks: Iterable, stop: threading.Event, name: str) -> Iterator:
+    """Iterate ``chunks`` in a thread of its own, one chunk ahead of the caller: GDAL reads the next
+    chunk while the caller encodes this one (both release the GIL). Ends early when ``stop`` is set."""
+    q: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not _put(q, chunk, stop):
+                    return
+            _put(q, done, stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller and re-raised there
+            _put(q, exc, stop)
+
+    threading.Thread(target=read, name=name, daemon=True).start()
+    while not stop.is_set():
+        try:
+            item = q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if item is done:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
 def prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame | pa.Table], tag: int,
                      binary_plan: list[str] | None = None, depth: int = 2,
-                     piece_rows: int = PIECE_ROWS) -> Iterator[tuple[str, int, bytes]]:
+                     piece_rows: int = PIECE_ROWS, read_ahead: bool = True) -> Iterator[tuple[str, int, bytes]]:
     """Read and convert chunks in a background thread while the caller COPYs the previous one.
 
     Yields ``(format, rows, data)``. Reading (GDAL), geometry encoding (shapely) and CSV writing
@@ -386,7 +425,8 @@ def prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame | pa.Table], 
     binary when ``binary_plan`` covers every column, else as CSV); the first chunk fixes the format.
     Arrow tables are encoded in slices of ``piece_rows`` rows, so the server starts on the first
     rows sooner and is left with less to do after the last one (the pipeline fills and drains in a
-    quarter of a reader chunk), at no cost per row.
+    quarter of a reader chunk), at no cost per row. With ``read_ahead`` the reader runs in a third
+    thread, a chunk ahead of the encoder (:func:`_read_ahead`).
     """
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -395,7 +435,7 @@ def prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame | pa.Table], 
     def produce() -> None:
         fmt = None
         try:
-            for chunk in chunks:
+            for chunk in (_read_ahead(chunks, stop, f"read-{spec.table}") if read_ahead else chunks):
                 if stop.is_set():
                     return
                 if fmt is None:
@@ -417,7 +457,7 @@ def prepared_chunks(spec: TableSpec, chunks: Iterable[pd.DataFrame | pa.Table], 
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
             q.put(exc)
 
-    t = threading.Thread(target=produce, name=f"read-{spec.table}", daemon=True)
+    t = threading.Thread(target=produce, name=f"encode-{spec.table}", daemon=True)
     t.start()
     try:
         while True:
