@@ -151,3 +151,11 @@ def test_read_ahead_hands_over_errors_and_stops_with_the_consumer(small_bag):
     chunks.close()
     time.sleep(0.5)
     assert len(read) <= 5 < len(tables)  # one encoding, one queued, one read ahead, one being read
+
+
+def test_the_first_batch_comes_in_quarters_with_the_same_rows(small_bag):
+    """The GeoPackage unit reader yields its first batch in four slices (the COPY starts sooner): same rows."""
+    whole = pa.concat_tables(read_bag_verblijfsobject_arrow(small_bag, chunk_size=10**6))
+    chunks = list(read_bag_verblijfsobject_arrow(small_bag, chunk_size=1000))
+    assert chunks[0].num_rows <= 250 and max(t.num_rows for t in chunks) <= 1000
+    assert pa.concat_tables(chunks).equals(whole) and whole.num_rows == 3000
