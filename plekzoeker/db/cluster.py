@@ -6,6 +6,15 @@ run as an unprivileged system user (``postgres`` when the PostgreSQL package cre
 socket directory, with trust authentication for local connections only: it is a single-user
 development/nightly store, not a shared server. Point ``DATABASE_URL`` at a real server instead
 to run against one (then nothing here is used).
+
+``SERVER_SETTINGS`` (appended to ``postgresql.conf`` at ``initdb``) suit a single-node store that
+loads in bulk: ``wal_level=minimal`` with ``max_wal_senders=0`` (no replication, no WAL archive:
+a COPY into a table created in the same transaction, which is how every load stages, writes no WAL
+and the table is synced at commit instead), ``max_wal_size``/``checkpoint_timeout`` large enough that
+a load does not trigger checkpoints, ``synchronous_commit=off`` (a server crash can undo the last
+fraction of a second of commits: such a load then did not happen; never an inconsistent state;
+``fsync`` stays on). A ``DATABASE_URL`` server keeps its own settings: the loader assumes none of
+these, only its speed differs (the ingest benchmark names the settings its figures were measured with).
 """
 from __future__ import annotations
 
