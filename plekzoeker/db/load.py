@@ -29,15 +29,16 @@ good data and no staging table survives (it was created inside the transaction).
 cluster's ``wal_level=minimal``, COPY into a table created in the same transaction skips the WAL
 (any other server works the same, only with WAL written).
 
-Where the time goes (1M BAG units from a GeoPackage, benchmarks/bench_ingest.py, managed cluster,
-2 shared cores, wall seconds of one profiled run before → after the survey, the second connection,
-ANALYZE inside the transaction, the sliced and three-thread COPY pipeline and ``gc.freeze``):
-process start and imports 0.9 → 0.8; until the COPY's first rows 0.6 → 0.3 (cleaning the first GDAL
-batch in quarters); COPY 1.6 → 1.5 (client-bound: reading ~0.5 s and encoding ~0.7 s of CPU against
-the server's ~1.1 s); validation and guards 1.65 (six scans) → 0.5 (one); primary key 0.45; GiST
-1.35-1.5 (PostgreSQL's sorted build, single-threaded: the floor of this load); ANALYZE 0.45 after the
-commit → 0.4 inside; interpreter exit 0.3-0.5 → 0.1. The staging table is invisible to other
-connections until the commit, so its indexes cannot be built side by side on a second one; the
+Where the time goes (1M BAG units from a GeoPackage, benchmarks/bench_ingest.py's child, managed
+cluster, 2 cores shared with other work at load average ~2.8; wall seconds of one profiled run of the
+previous loader → this one, back to back): whole process 7.4 → 5.9; start and imports 0.7 (both);
+COPY 2.1 → 2.0 (client-bound: reading ~0.5 s and encoding ~0.7 s of CPU against the server's
+~1.1 s; the reader yields its first rows after ~0.12 s instead of ~0.35 s, as the first GDAL batch is
+cleaned in quarters); validation and guards 1.45 in eight statements → 0.5 in two (the survey and the
+duplicate-geometry sample; the current rows are counted beside the COPY); primary key 0.45; GiST
+1.25-1.4 (PostgreSQL's sorted build, single-threaded: the floor of this load); ANALYZE 0.4 after the
+commit → 0.3 inside; interpreter exit 0.3 → 0.1 (``gc.freeze``). The staging table is invisible to
+other connections until the commit, so its indexes cannot be built side by side on a second one; the
 primary key's B-tree does use PostgreSQL's parallel workers.
 
 The parts live beside this module: ``tables.py`` (``TableSpec``, ``LoadStats``), ``copy_encoding.py``
