@@ -29,27 +29,40 @@ mix AS (
                            'Verblijfsobject ten onrechte opgevoerd', 'Verblijfsobject gevormd')
     GROUP BY v.pand_ids[1]
 ),
+-- Signals reach a unit by its id or (rows without an id) by its address: two joins the planner can
+-- hash (an OR of both is a nested loop over units x signals), whose rows are disjoint, so their
+-- union is exactly the rows either would match; then one aggregate per unit, joined once (a
+-- subquery per unit over the signal rows is quadratic in the area's size).
 sig AS (
+    SELECT u.identificatie, s.kind, s.since, s.value, s.source_file
+    FROM units u JOIN core.signal s ON s.verblijfsobject_id = u.identificatie
+    UNION ALL
     SELECT u.identificatie, s.kind, s.since, s.value, s.source_file
     FROM units u
     JOIN core.signal s
-      ON s.verblijfsobject_id = u.identificatie
-      OR (s.verblijfsobject_id IS NULL AND s.postcode = u.postcode AND s.huisnummer = u.huisnummer
-          AND s.huisletter IS NOT DISTINCT FROM u.huisletter AND s.toevoeging IS NOT DISTINCT FROM u.toevoeging)
+      ON s.verblijfsobject_id IS NULL AND s.postcode = u.postcode AND s.huisnummer = u.huisnummer
+     AND s.huisletter IS NOT DISTINCT FROM u.huisletter AND s.toevoeging IS NOT DISTINCT FROM u.toevoeging
+),
+per_unit AS (
+    SELECT identificatie,
+           min(since) FILTER (WHERE kind = 'vacancy') AS register_since,
+           string_agg(DISTINCT source_file, ', ') FILTER (WHERE kind = 'vacancy') AS register_file,
+           bool_or(kind = 'vacancy') AS in_register,
+           bool_or(lower(value->>'active') IN ('true', '1', 'yes', 'ja')) FILTER (WHERE kind = 'establishments')
+               AS establishment_active,
+           min((value->>'kwh_per_m2')::float) FILTER (WHERE kind = 'energy' AND value->>'kwh_per_m2' ~ '^[0-9.]+$')
+               AS kwh_per_m2,
+           min(since) FILTER (WHERE kind = 'listings') AS listed_since
+    FROM sig GROUP BY identificatie
 )
 SELECT u.identificatie, u.pand_id, u.pand_ids, u.gebruiksdoelen, u.oppervlakte, u.status, u.documentdatum,
        u.postcode, u.huisnummer, u.huisletter, u.toevoeging, u.openbare_ruimte, u.woonplaats,
        p.status AS pand_status, ST_X(u.geom) AS x, ST_Y(u.geom) AS y,
        ST_Area(p.geom) AS pand_footprint_m2, m.units AS pand_units, m.box_units AS pand_box_units,
-       (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_since,
-       (SELECT string_agg(DISTINCT source_file, ', ') FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS register_file,
-       EXISTS (SELECT 1 FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'vacancy') AS in_register,
-       (SELECT bool_or(lower(value->>'active') IN ('true', '1', 'yes', 'ja')) FROM sig
-         WHERE sig.identificatie = u.identificatie AND kind = 'establishments') AS establishment_active,
-       (SELECT min((value->>'kwh_per_m2')::float) FROM sig
-         WHERE sig.identificatie = u.identificatie AND kind = 'energy' AND value->>'kwh_per_m2' ~ '^[0-9.]+$') AS kwh_per_m2,
-       (SELECT min(since) FROM sig WHERE sig.identificatie = u.identificatie AND kind = 'listings') AS listed_since
+       s.register_since, s.register_file, coalesce(s.in_register, false) AS in_register,
+       s.establishment_active, s.kwh_per_m2, s.listed_since
 FROM units u
 LEFT JOIN core.pand p ON p.identificatie = u.pand_id
 LEFT JOIN mix m ON m.pand_id = u.pand_id
+LEFT JOIN per_unit s ON s.identificatie = u.identificatie
 ORDER BY u.identificatie;
