@@ -351,10 +351,7 @@ def _transit_part(engine: sa.Engine, cfg: dict, run_id: int, part: Part, cands: 
                                   "best_min": frame[f"transit_{cat}_best_min"].to_numpy(),
                                   "within": frame[f"transit_{cat}_within"].to_numpy()}))
     long = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(TRANSIT_COLUMNS))
-    for c in ("median_min", "best_min"):
-        long[c] = long[c].astype(object).where(long[c].notna(), None)
-    write_work(engine, run_id, _work_spec(work_table(run_id, part, "transit"), TRANSIT_COLUMNS, None, None),
-               TRANSIT_DDL, long)
+    _write_long(engine, run_id, part, "transit", TRANSIT_COLUMNS, TRANSIT_DDL, long, ("median_min", "best_min"))
     return info
 
 
@@ -364,9 +361,22 @@ def _raster_part(engine: sa.Engine, run_id: int, part: Part, cands: gpd.GeoDataF
     ctx = raster_context(engine, cands[["candidate_key", "geom"]]) if len(cands) else pd.DataFrame()
     long = (ctx.reset_index().melt(id_vars="candidate_key", var_name="criterion", value_name="value")
             if len(ctx.columns) else pd.DataFrame(columns=list(RASTER_COLUMNS)))
-    long["value"] = long["value"].astype(object).where(long["value"].notna(), None)
-    write_work(engine, run_id, _work_spec(work_table(run_id, part, "raster"), RASTER_COLUMNS, None, None),
-               RASTER_DDL, long)
+    _write_long(engine, run_id, part, "raster", RASTER_COLUMNS, RASTER_DDL, long, ("value",))
+
+
+def _write_long(engine: sa.Engine, run_id: int, part: Part, what: str, columns: tuple[str, ...], ddl: str,
+                long: pd.DataFrame, nullable: tuple[str, ...]) -> None:
+    """A part's long-form work table ``what`` (NaN in the ``nullable`` columns written as NULL)."""
+    for c in nullable:
+        long[c] = long[c].astype(object).where(long[c].notna(), None)
+    write_work(engine, run_id, _work_spec(work_table(run_id, part, what), columns, None, None), ddl, long)
+
+
+def _read_long(engine: sa.Engine, sources: list[str], columns: tuple[str, ...], key: list[str]) -> pd.DataFrame:
+    """The union of the parts' long-form work tables, one row per ``key`` (overlapping areas dropped)."""
+    union = " UNION ALL ".join(f'SELECT {", ".join(columns)} FROM raw."{t}"' for t in sources)
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(union), conn).drop_duplicates(key)
 
 
 def merged_rasters(engine: sa.Engine, sources: list[str], cands: pd.DataFrame) -> pd.DataFrame:
@@ -376,9 +386,7 @@ def merged_rasters(engine: sa.Engine, sources: list[str], cands: pd.DataFrame) -
     out = pd.DataFrame(index=index)
     if not sources:
         return out
-    union = " UNION ALL ".join(f'SELECT {", ".join(RASTER_COLUMNS)} FROM raw."{t}"' for t in sources)
-    with engine.connect() as conn:
-        long = pd.read_sql(sa.text(union), conn).drop_duplicates(["candidate_key", "criterion"])
+    long = _read_long(engine, sources, RASTER_COLUMNS, ["candidate_key", "criterion"])
     present = set(long["criterion"])
     for name in [n for wanted in RASTER_CRITERIA.values() for n in wanted.values()]:
         if name in present:
@@ -395,9 +403,7 @@ def merged_transit(engine: sa.Engine, cfg: dict, sources: list[str], cands: pd.D
     fed = [i for i in infos if i.get("feed")]
     if not fed or not sources:
         return pd.DataFrame(index=index), {"feed": bool(fed)}
-    union = " UNION ALL ".join(f'SELECT {", ".join(TRANSIT_COLUMNS)} FROM raw."{t}"' for t in sources)
-    with engine.connect() as conn:
-        long = pd.read_sql(sa.text(union), conn).drop_duplicates(["candidate_key", "category"])
+    long = _read_long(engine, sources, TRANSIT_COLUMNS, ["candidate_key", "category"])
     out = pd.DataFrame(index=index)
     for cat in TransitConfig.from_config(cfg).categories:
         one = long[long["category"] == cat].set_index("candidate_key")

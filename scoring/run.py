@@ -111,9 +111,9 @@ def context_frame(engine: sa.Engine, cfg: dict, cands: gpd.GeoDataFrame | None =
         with engine.connect() as conn:
             cands = gpd.read_postgis(sa.text("SELECT candidate_key, geom FROM result.candidate ORDER BY candidate_key"),
                                      conn, geom_col="geom")
-    if cands.empty:
-        return pd.DataFrame(index=pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key"))
     index = pd.Index(cands["candidate_key"].to_numpy(), name="candidate_key")
+    if cands.empty:
+        return pd.DataFrame(index=index)
     ctx = raster_context(engine, cands) if rasters is None else rasters.reindex(index)
     with engine.connect() as conn:
         vc = vector_context(conn, ScoreConfig.from_config(cfg).context_radius_m).set_index("candidate_key")
