@@ -246,16 +246,22 @@ def test_scaled_town_copies_are_detected_exactly_as_planted(db, tmp_path):
     """A scaled town plants candidates at a realistic density (copies of the office and plot cells,
     plekzoeker/demo/plan.py); detection finds exactly the planted ones in the copies: every planted
     vacant building and usable plot, and nothing else outside the core cells."""
+    from db_helpers import TRUNCATE
+
     from plekzoeker.demo.config import write_demo_config
     from plekzoeker.demo.generate import generate_town
     from plekzoeker.demo.plan import CORE_CELLS, build_core
 
     m = generate_town(tmp_path, seed=7, units=8_000, density=(2.0, 3.0))
     cfg = load_config(write_demo_config(tmp_path))
-    for kind, path in stages.input_files(cfg).items():
-        stages.ingest_one(db, cfg, kind, path)
-    run_detect(db, cfg, run_id=1)
-    got = set(candidates(db)["candidate_key"])
+    try:
+        for kind, path in stages.input_files(cfg).items():
+            stages.ingest_one(db, cfg, kind, path)
+        run_detect(db, cfg, run_id=1)
+        got = set(candidates(db)["candidate_key"])
+    finally:  # leave no scaled town behind: a later demo load would look like a shrink to the guards
+        with db.begin() as c:
+            c.exec_driver_sql(TRUNCATE)
     core = build_core(7)
     n_core_panden = sum(len(core[k].pand_geom) for _, _, k in CORE_CELLS)
     core_kad = {p["kadastrale_aanduiding"].split()[0] for p in m["plots"]}
