@@ -100,8 +100,11 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
 
     chunk = 100_000
     osm = OsmCollector()
-    core_placed: dict[str, Placed] = {}
-    copies: dict[int, Placed] = {}  # the office/plot copies by cell serial (small: their signals and truth)
+    # the cells whose placed objects the truth needs (the core, the office/plot copies), by cell serial
+    kept: dict[int, Placed] = {}
+
+    def keeps(pl: Placed) -> bool:
+        return pl.cell.group < 0 or pl.cell.key in COPYABLE
     counts = {"panden": 0, "verblijfsobjecten": 0, "percelen": 0}
     bounds = [np.inf, np.inf, -np.inf, -np.inf]
 
@@ -115,26 +118,20 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
         osm.add_cell(pl)
         counts["panden"] += len(pl.pand_ids)
         grow(pl.pand["geom"])
-        if pl.cell.group < 0:
-            core_placed[pl.cell.key] = pl
-        elif pl.cell.key in COPYABLE:
-            copies[pl.cell.serial] = pl
+        if keeps(pl):
+            kept[pl.cell.serial] = pl
 
     def on_vbo(pl: Placed):
         counts["verblijfsobjecten"] += len(pl.vbo_ids)
         osm.add_units(pl)
-        if pl.cell.group < 0:
-            core_placed[pl.cell.key].vbo = pl.vbo
-        elif pl.cell.key in COPYABLE:
-            copies[pl.cell.serial].vbo = pl.vbo
+        if keeps(pl):
+            kept[pl.cell.serial].vbo = pl.vbo
 
     def on_parcel(pl: Placed):
         counts["percelen"] += len(pl.parcel_ids)
         grow(pl.parcel["geometry"])
-        if pl.cell.group < 0:
-            core_placed[pl.cell.key].parcel = pl.parcel
-        elif pl.cell.key in COPYABLE:
-            copies[pl.cell.serial].parcel = pl.parcel
+        if keeps(pl):
+            kept[pl.cell.serial].parcel = pl.parcel
 
     bag, brk = outdir / "bag.gpkg", outdir / "brk_percelen.gpkg"
     for p in (bag, brk):
@@ -162,7 +159,9 @@ def generate_town(outdir: Path, seed: int = 7, units: int | None = None,
     write_noise(outdir / "noise_lden.tif", noise, origin)
     t_osm = time.perf_counter()
 
-    manifest = build_truth(outdir, seed, core_placed, osm, noise, origin, copies=list(copies.values()))
+    core_placed = {pl.cell.key: pl for pl in kept.values() if pl.cell.group < 0}
+    copies = [pl for pl in kept.values() if pl.cell.group >= 0]
+    manifest = build_truth(outdir, seed, core_placed, noise, origin, copies=copies)
     manifest.update({
         "municipality": MUNICIPALITY, "woonplaats": TOWN, "seed": seed, "units_requested": units,
         "reference_date": REFERENCE_DATE.isoformat(), "crs": CRS,

@@ -19,7 +19,6 @@ import shapely
 from plekzoeker.demo.constants import ASSUMPTIONS, BUILT_STATUSES, EPOCH, EXCLUDED_CLASSES, PLOT_OUTCOME, REFERENCE_DATE, VBO_IN_USE
 from plekzoeker.demo.identifiers import Placed, aanduiding
 from plekzoeker.demo.noise import noise_above
-from plekzoeker.demo.osm import OsmCollector
 from plekzoeker.demo.tiles import Frozen
 
 
@@ -181,10 +180,12 @@ def tile_exclusions(pl: Placed) -> tuple[list, dict[str, list]]:
     return water, classes
 
 
-def plot_cases(pl: Placed, water, classes: dict[str, list], noise, origin, rows_own: list,
-               check: bool = True) -> list[dict]:
-    """The planted plots of one placed cell evaluated with the default rules (owner rows appended);
-    ``check`` asserts the designed outcome and reason (the core cells)."""
+def plot_cases(pl: Placed, noise, origin, rows_own: list, check: bool = True) -> list[dict]:
+    """The planted plots of one placed cell evaluated with the default rules against the cell's own
+    buildings, OSM areas (:func:`tile_exclusions`: a cell's areas lie inside it, so no other cell's
+    can cut its parcels) and the noise grid; owner rows appended. ``check`` asserts the designed
+    outcome and reason (the core cells)."""
+    water, classes = tile_exclusions(pl)
     built_mask = np.isin(pl.pand["status"], BUILT_STATUSES)
     panden = pl.pand["geom"][built_mask]
     plots = []
@@ -213,7 +214,7 @@ def plot_cases(pl: Placed, water, classes: dict[str, list], noise, origin, rows_
     return plots
 
 
-def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollector, noise, origin,
+def build_truth(outdir: Path, seed: int, core: dict[str, Placed], noise, origin,
                 copies: list[Placed] | None = None) -> dict:
     """Planted cases with their identifiers, checks of the planted geometry, and the signal CSVs.
 
@@ -251,12 +252,9 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
                 continue
             rows_est.append(_row(pl, j, "addr" if n % 4 == 1 else "id", kvk_nummer=str(next(kvk)), active="true"))
     # plots
-    water = [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get("natural") == "water"]
-    classes = {name.split(":", 1)[1]: [shapely.Polygon(ring / 100.0) for ring, tags in osm.areas if tags.get(k) == v]
-               for name, (k, v) in EXCLUDED_CLASSES.items()}
     plots = []
     for ck in ("plots", "cemetery"):
-        plots += plot_cases(core[ck], water, classes, noise, origin, rows_own, check=True)
+        plots += plot_cases(core[ck], noise, origin, rows_own, check=True)
     # the office and plot copies of a scaled town (plekzoeker/demo/plan.py): their signal and owner
     # rows, and their planted outcome counted (re-derived from the placed data, not assumed)
     planted = {"vacant_buildings": sum(v["expected"] == "candidate" for v in vacant),
@@ -271,9 +269,8 @@ def build_truth(outdir: Path, seed: int, core: dict[str, Placed], osm: OsmCollec
                                               if exp == "candidate"]
         else:
             planted["plot_copies"] += 1
-            w, cl = tile_exclusions(pl)
             copy_keys["plots"] += [f"perceel:{p['kadastrale_aanduiding']}" for p in
-                                   plot_cases(pl, w, cl, noise, origin, rows_own, check=False) if p["outcome"] == "usable"]
+                                   plot_cases(pl, noise, origin, rows_own, check=False) if p["outcome"] == "usable"]
     planted["vacant_buildings"] += len(copy_keys["vacant_buildings"])
     planted["plots"] += len(copy_keys["plots"])
     _write_csv(outdir / "vacancy.csv", ["verblijfsobject_id", "postcode", "huisnummer", "huisletter", "toevoeging",
